@@ -1,0 +1,59 @@
+"""eventreg: the seminar and lecture registry for Halland."""
+
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Application factory: config → extensions → blueprints → CLI → error handlers."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    from .config import load_config
+
+    load_config(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    register_errorhandlers(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from . import i18n, models  # noqa: F401  (models register their tables)
+    from .extensions import csrf, db, migrate
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True
+    )
+    csrf.init_app(app)
+    i18n.init_app(app)
+    from . import templating
+
+    templating.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .catalogue.views import bp as catalogue_bp
+
+    app.register_blueprint(catalogue_bp)
+
+
+def register_commands(app: Flask) -> None:
+    from . import cli
+
+    cli.init_app(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from . import errors
+
+    errors.init_app(app)

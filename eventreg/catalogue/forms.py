@@ -1,0 +1,70 @@
+"""The event-list filter, read from the URL so a filtered list can be shared."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+from wtforms import DateField, SearchField, SelectMultipleField
+from wtforms.validators import Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from .. import vocab
+from ..extensions import db
+from ..models import Organisation, Theme
+from ..services.catalogue import EventFilter
+
+
+class CheckboxListField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class EventFilterForm(FlaskForm):
+    """GET form; field names are the URL parameters (Swedish, as the site's addresses are)."""
+
+    class Meta:
+        csrf = False  # a search changes nothing
+
+    q = SearchField(_l("Search"), validators=[Optional(), Length(max=200)])
+    tema = CheckboxListField(_l("Theme"))
+    kommun = CheckboxListField(_l("Municipality"), choices=vocab.choices(vocab.MUNICIPALITIES))
+    format = CheckboxListField(_l("Format"), choices=vocab.choices(vocab.FORMATS))
+    sprak = CheckboxListField(_l("Language"), choices=vocab.choices(vocab.LANGUAGES))
+    arrangor = CheckboxListField(_l("Organiser"))
+    fran = DateField(_l("From date"), validators=[Optional()])
+    till = DateField(_l("To date"), validators=[Optional()])
+
+    def __init__(self, args: MultiDict, **kwargs):
+        super().__init__(formdata=args, **kwargs)
+        self.tema.choices = [
+            (t.slug, t.name) for t in db.session.scalars(select(Theme).order_by(Theme.position))
+        ]
+        self.arrangor.choices = [
+            (o.slug, o.name)
+            for o in db.session.scalars(select(Organisation).order_by(Organisation.name))
+        ]
+
+    def validate_till(self, field):
+        if field.data and self.fran.data and field.data < self.fran.data:
+            raise ValidationError(_l("The end date must not be before the start date."))
+
+    def to_filter(self, past: bool = False) -> EventFilter:
+        return EventFilter(
+            themes=tuple(self.tema.data or ()),
+            municipalities=tuple(self.kommun.data or ()),
+            formats=tuple(self.format.data or ()),
+            languages=tuple(self.sprak.data or ()),
+            organisations=tuple(self.arrangor.data or ()),
+            date_from=self.fran.data,
+            date_to=self.till.data,
+            text=(self.q.data or "").strip(),
+            past=past,
+        )
+
+
+def parse_event_filter(args: MultiDict, past: bool = False):
+    """(form, filter or None): None when the URL holds values that are not valid."""
+    form = EventFilterForm(args)
+    if not form.validate():
+        return form, None
+    return form, form.to_filter(past=past)

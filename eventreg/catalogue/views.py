@@ -1,0 +1,82 @@
+"""Public pages: home, themes, the event list and archive, event pages, statements."""
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+
+from ..services import catalogue
+from ..services.structured_data import event_json_ld
+from .forms import parse_event_filter
+
+bp = Blueprint("catalogue", __name__)
+
+
+@bp.get("/")
+def home():
+    return render_template(
+        "catalogue/home.html",
+        events=catalogue.upcoming_events(limit=6),
+        themes=catalogue.all_themes(),
+        counts=catalogue.upcoming_counts_by_theme(),
+    )
+
+
+@bp.get("/teman/")
+def list_themes():
+    return render_template(
+        "catalogue/themes.html",
+        themes=catalogue.all_themes(),
+        counts=catalogue.upcoming_counts_by_theme(),
+    )
+
+
+@bp.get("/teman/<slug>")
+def show_theme(slug: str):
+    theme = catalogue.get_theme_by_slug(slug) or abort(404)
+    return render_template(
+        "catalogue/theme.html",
+        theme=theme,
+        upcoming=catalogue.upcoming_events(limit=50, themes=(slug,)),
+        past=catalogue.past_events(limit=10, themes=(slug,)),
+    )
+
+
+def _event_list(past: bool):
+    form, event_filter = parse_event_filter(request.args, past=past)
+    if event_filter is None:
+        return render_template("catalogue/events.html", form=form, page=None, past=past), 400
+    page = catalogue.paginate_events(
+        event_filter,
+        page=request.args.get("sida", 1, type=int),
+        per_page=current_app.config["EVENTS_PER_PAGE"],
+    )
+    return render_template(
+        "catalogue/events.html", form=form, page=page, past=past, event_filter=event_filter
+    )
+
+
+@bp.get("/evenemang/")
+def list_events():
+    return _event_list(past=False)
+
+
+@bp.get("/evenemang/arkiv")
+def list_past_events():
+    return _event_list(past=True)
+
+
+@bp.get("/evenemang/<public_id>")
+@bp.get("/evenemang/<public_id>/<slug>")
+def show_event(public_id: str, slug: str | None = None):
+    event = catalogue.get_public_event(public_id) or abort(404)
+    if slug != event.slug:
+        return redirect(url_for(".show_event", public_id=public_id, slug=event.slug), 301)
+    return render_template("catalogue/event.html", event=event, json_ld=event_json_ld(event))
+
+
+@bp.get("/tillganglighet")
+def accessibility_statement():
+    return render_template("catalogue/accessibility.html")
+
+
+@bp.get("/personuppgifter")
+def privacy():
+    return render_template("catalogue/privacy.html")

@@ -1,0 +1,47 @@
+"""Locale selection: Swedish by default, English on request, remembered in a cookie."""
+
+from flask import current_app, g, request
+from flask_babel import get_locale
+
+from .extensions import babel
+
+LOCALE_COOKIE = "lang"
+LOCALE_PARAM = "lang"
+
+
+def select_locale() -> str:
+    supported = current_app.config["LANGUAGES"]
+    for candidate in (request.args.get(LOCALE_PARAM), request.cookies.get(LOCALE_COOKIE)):
+        if candidate in supported:
+            return candidate
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _remember_locale(response):
+    """A ?lang= choice in the URL becomes the persistent choice for later pages."""
+    chosen = request.args.get(LOCALE_PARAM)
+    if chosen in current_app.config["LANGUAGES"] and request.cookies.get(LOCALE_COOKIE) != chosen:
+        response.set_cookie(
+            LOCALE_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+        )
+    return response
+
+
+def current_language() -> str:
+    locale = get_locale()
+    return locale.language if locale else "sv"
+
+
+def init_app(app) -> None:
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(
+            app.root_path + "/translations"
+        ),
+    )
+    app.after_request(_remember_locale)
+
+    @app.before_request
+    def _expose_language():
+        g.lang = current_language()

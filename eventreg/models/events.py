@@ -1,0 +1,205 @@
+"""Events and what hangs off them (themes, languages, speakers)."""
+
+import secrets
+from datetime import datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    event,
+    inspect,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .organisations import Organisation
+from .themes import Theme
+from .types import UTCDateTime, utcnow
+
+event_theme = Table(
+    "event_theme",
+    db.metadata,
+    Column("event_id", ForeignKey("event.id", ondelete="CASCADE"), primary_key=True),
+    Column("theme_id", ForeignKey("theme.id", ondelete="CASCADE"), primary_key=True),
+)
+
+# Changing any of these changes what a calendar shows, so they bump Event.revision,
+# which feeds publish as SEQUENCE.
+ATTENDEE_VISIBLE_FIELDS = (
+    "title",
+    "summary",
+    "description",
+    "format",
+    "start_dt",
+    "end_dt",
+    "venue_name",
+    "address",
+    "municipality",
+    "online_url",
+    "status",
+    "cancellation_reason",
+)
+
+
+def new_public_id() -> str:
+    """A short, random, URL-safe id that never changes (also the base of the calendar UID)."""
+    return secrets.token_hex(6)
+
+
+class Event(db.Model):
+    __table_args__ = (
+        CheckConstraint("end_dt > start_dt", name="ends_after_start"),
+        CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_not_negative"),
+        CheckConstraint(
+            "capacity IS NULL OR seats_taken <= capacity", name="seats_within_capacity"
+        ),
+        Index("ix_event_status_end", "status", "end_dt"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    slug: Mapped[str] = mapped_column(String(120))
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    description: Mapped[str] = mapped_column(Text, default="")  # Markdown, sanitised on render
+    format: Mapped[str] = mapped_column(String(20))  # vocab.FORMATS
+    audience: Mapped[str] = mapped_column(String(500), default="")
+    interpretation_available: Mapped[bool] = mapped_column(default=False)
+    interpretation_note: Mapped[str] = mapped_column(String(300), default="")
+
+    start_dt: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    end_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    venue_name: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(String(300), default="")
+    municipality: Mapped[str] = mapped_column(String(20), index=True)  # vocab.MUNICIPALITIES
+    online_url: Mapped[str | None] = mapped_column(String(1000))
+
+    step_free_access: Mapped[bool] = mapped_column(default=False)
+    hearing_loop: Mapped[bool] = mapped_column(default=False)
+    sign_language_interpretation: Mapped[bool] = mapped_column(default=False)
+    accessibility_notes: Mapped[str] = mapped_column(Text, default="")
+
+    capacity: Mapped[int | None] = mapped_column()  # None = unlimited
+    # Confirmed seats, kept by the registration service with a conditional UPDATE so the
+    # database itself guarantees seats_taken <= capacity.
+    seats_taken: Mapped[int] = mapped_column(default=0)
+    registration_opens_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    registration_closes_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    status: Mapped[str] = mapped_column(String(20), default="draft")  # vocab.EVENT_STATUSES
+    cancellation_reason: Mapped[str] = mapped_column(Text, default="")
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revision: Mapped[int] = mapped_column(default=0)
+    # Case-folded copy of the searchable text: SQLite's lower() does not fold å, ä, ö.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+
+    organisation: Mapped[Organisation] = relationship()
+    themes: Mapped[list[Theme]] = relationship(secondary=event_theme, order_by=Theme.position)
+    languages: Mapped[list["EventLanguage"]] = relationship(
+        cascade="all, delete-orphan", order_by="EventLanguage.code"
+    )
+    speakers: Mapped[list["Speaker"]] = relationship(
+        cascade="all, delete-orphan", order_by="Speaker.position"
+    )
+
+    @property
+    def language_codes(self) -> list[str]:
+        return [language.code for language in self.languages]
+
+    @language_codes.setter
+    def language_codes(self, codes: list[str]) -> None:
+        self.languages = [EventLanguage(code=code) for code in dict.fromkeys(codes)]
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == "published"
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == "cancelled"
+
+    @property
+    def is_online(self) -> bool:
+        return self.municipality == "online"
+
+    def has_ended(self, now: datetime | None = None) -> bool:
+        return self.end_dt <= (now or utcnow())
+
+    @property
+    def seats_left(self) -> int | None:
+        if self.capacity is None:
+            return None
+        return max(self.capacity - self.seats_taken, 0)
+
+    @property
+    def is_full(self) -> bool:
+        return self.capacity is not None and self.seats_taken >= self.capacity
+
+    def registration_state(self, now: datetime | None = None) -> str:
+        """'unavailable', 'not_open', 'open' or 'closed' for this moment."""
+        now = now or utcnow()
+        if not self.is_published:
+            return "unavailable"
+        if self.registration_opens_dt and now < self.registration_opens_dt:
+            return "not_open"
+        closes = self.registration_closes_dt or self.start_dt
+        if now >= closes:
+            return "closed"
+        return "open"
+
+    def __repr__(self) -> str:
+        return f"<Event {self.public_id} {self.title!r}>"
+
+
+class EventLanguage(db.Model):
+    """A language an event is held in (a row per language, so lists can filter on it)."""
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("event.id", ondelete="CASCADE"), primary_key=True
+    )
+    code: Mapped[str] = mapped_column(String(10), primary_key=True, index=True)
+
+
+class Speaker(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    name: Mapped[str] = mapped_column(String(200))
+    affiliation: Mapped[str] = mapped_column(String(300), default="")
+
+
+def _search_text(target: Event) -> str:
+    parts = [
+        target.title,
+        target.summary,
+        target.description,
+        target.audience,
+        target.venue_name,
+        target.address,
+        *(f"{s.name} {s.affiliation}" for s in target.speakers),
+    ]
+    return "\n".join(p for p in parts if p).casefold()
+
+
+@event.listens_for(Event, "before_insert")
+def _before_insert(mapper, connection, target: Event) -> None:
+    target.search_text = _search_text(target)
+
+
+@event.listens_for(Event, "before_update")
+def _before_update(mapper, connection, target: Event) -> None:
+    state = inspect(target)
+    if any(state.attrs[name].history.has_changes() for name in ATTENDEE_VISIBLE_FIELDS):
+        target.revision = (target.revision or 0) + 1
+    target.updated_at = utcnow()
+    target.search_text = _search_text(target)

@@ -1,0 +1,52 @@
+"""Themes (temaområden) and the resources collected under each."""
+
+from flask_babel import get_locale
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+
+
+def _localised(sv: str, en: str) -> str:
+    locale = get_locale()
+    return en if locale is not None and locale.language == "en" and en else sv
+
+
+class Theme(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name_sv: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    description_sv: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(default=0)
+
+    resources: Mapped[list["Resource"]] = relationship(
+        back_populates="theme", order_by="Resource.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def name(self) -> str:
+        return _localised(self.name_sv, self.name_en)
+
+    @property
+    def description(self) -> str:
+        return _localised(self.description_sv, self.description_en)
+
+    def __repr__(self) -> str:
+        return f"<Theme {self.slug}>"
+
+
+class Resource(db.Model):
+    """A recorded lecture, short course or further reading under a theme."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    theme_id: Mapped[int] = mapped_column(ForeignKey("theme.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # vocab.RESOURCE_KINDS
+    title: Mapped[str] = mapped_column(String(300))
+    url: Mapped[str] = mapped_column(String(1000))
+    description: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(10), default="sv")  # vocab.LANGUAGES
+    position: Mapped[int] = mapped_column(default=0)
+
+    theme: Mapped[Theme] = relationship(back_populates="resources")

@@ -1,0 +1,1 @@
+"""Service functions: the rules and queries. They add and flush; callers commit."""

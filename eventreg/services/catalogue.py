@@ -1,0 +1,144 @@
+"""Queries behind the public catalogue (and the calendar feeds, which share its filters)."""
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import Event, EventLanguage, Theme, event_theme, utcnow
+from ..vocab import TIMEZONE
+
+LOCAL_TZ = ZoneInfo(TIMEZONE)
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """What a visitor asked the event list for. Values within a field are alternatives;
+    fields combine (theme AND municipality AND …)."""
+
+    themes: tuple[str, ...] = ()
+    municipalities: tuple[str, ...] = ()
+    formats: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    date_from: date | None = None
+    date_to: date | None = None
+    text: str = ""
+    past: bool = False
+    organisations: tuple[str, ...] = field(default=())
+
+    @property
+    def is_empty(self) -> bool:
+        return not (
+            self.themes or self.municipalities or self.formats or self.languages
+            or self.date_from or self.date_to or self.text or self.organisations
+        )  # fmt: skip
+
+
+def local_midnight_utc(day: date) -> datetime:
+    """The start of a Stockholm calendar day, in UTC (23:00 or 22:00 the day before)."""
+    return datetime.combine(day, time.min, tzinfo=LOCAL_TZ).astimezone(UTC)
+
+
+def _with_details(stmt: Select) -> Select:
+    return stmt.options(
+        selectinload(Event.themes),
+        selectinload(Event.languages),
+        selectinload(Event.organisation),
+        selectinload(Event.speakers),
+    )
+
+
+def public_events_stmt(event_filter: EventFilter, now: datetime | None = None) -> Select:
+    """Published and cancelled events matching the filter, upcoming or past, in list order.
+
+    Cancelled events stay listed (clearly marked) so people who planned to come find out.
+    """
+    from ..models import Organisation
+
+    now = now or utcnow()
+    stmt = select(Event).where(Event.status.in_(("published", "cancelled")))
+    if event_filter.past:
+        stmt = stmt.where(Event.end_dt <= now).order_by(Event.start_dt.desc(), Event.id.desc())
+    else:
+        stmt = stmt.where(Event.end_dt > now).order_by(Event.start_dt, Event.id)
+    if event_filter.themes:
+        stmt = stmt.where(
+            Event.id.in_(
+                select(event_theme.c.event_id)
+                .join(Theme, Theme.id == event_theme.c.theme_id)
+                .where(Theme.slug.in_(event_filter.themes))
+            )
+        )
+    if event_filter.municipalities:
+        stmt = stmt.where(Event.municipality.in_(event_filter.municipalities))
+    if event_filter.formats:
+        stmt = stmt.where(Event.format.in_(event_filter.formats))
+    if event_filter.languages:
+        stmt = stmt.where(
+            Event.id.in_(
+                select(EventLanguage.event_id).where(EventLanguage.code.in_(event_filter.languages))
+            )
+        )
+    if event_filter.organisations:
+        stmt = stmt.where(
+            Event.organisation_id.in_(
+                select(Organisation.id).where(Organisation.slug.in_(event_filter.organisations))
+            )
+        )
+    if event_filter.date_from:
+        stmt = stmt.where(Event.end_dt > local_midnight_utc(event_filter.date_from))
+    if event_filter.date_to:
+        stmt = stmt.where(
+            Event.start_dt < local_midnight_utc(event_filter.date_to + timedelta(days=1))
+        )
+    for word in event_filter.text.casefold().split():
+        stmt = stmt.where(Event.search_text.contains(word, autoescape=True))
+    return _with_details(stmt)
+
+
+def paginate_events(event_filter: EventFilter, page: int, per_page: int):
+    return db.paginate(
+        public_events_stmt(event_filter), page=page, per_page=per_page, error_out=False
+    )
+
+
+def upcoming_events(limit: int, **filter_fields) -> list[Event]:
+    stmt = public_events_stmt(EventFilter(**filter_fields)).limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+def past_events(limit: int, **filter_fields) -> list[Event]:
+    stmt = public_events_stmt(EventFilter(past=True, **filter_fields)).limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+def all_themes() -> list[Theme]:
+    return list(db.session.scalars(select(Theme).order_by(Theme.position, Theme.id)))
+
+
+def upcoming_counts_by_theme(now: datetime | None = None) -> dict[int, int]:
+    now = now or utcnow()
+    rows = db.session.execute(
+        select(event_theme.c.theme_id, func.count())
+        .join(Event, Event.id == event_theme.c.event_id)
+        .where(Event.status == "published", Event.end_dt > now)
+        .group_by(event_theme.c.theme_id)
+    )
+    return dict(rows.all())
+
+
+def get_theme_by_slug(slug: str) -> Theme | None:
+    return db.session.scalar(select(Theme).where(Theme.slug == slug))
+
+
+def get_public_event(public_id: str) -> Event | None:
+    """A published or cancelled event by its public id; drafts are not public."""
+    stmt = _with_details(
+        select(Event).where(
+            Event.public_id == public_id, Event.status.in_(("published", "cancelled"))
+        )
+    )
+    return db.session.scalar(stmt)

@@ -1,0 +1,58 @@
+"""schema.org Event data for search engines (JSON-LD)."""
+
+from flask import url_for
+
+from ..models import Event
+from ..text import markdown_to_text
+from ..vocab import MUNICIPALITIES
+
+
+def event_json_ld(event: Event) -> dict:
+    """A schema.org Event describing the event, with absolute URLs."""
+    url = url_for("catalogue.show_event", public_id=event.public_id, slug=event.slug,
+                  _external=True)  # fmt: skip
+    place = {
+        "@type": "Place",
+        "name": event.venue_name or str(MUNICIPALITIES.get(event.municipality, "")),
+        "address": {
+            "@type": "PostalAddress",
+            "streetAddress": event.address,
+            "addressLocality": str(MUNICIPALITIES.get(event.municipality, "")),
+            "addressRegion": "Hallands län",
+            "addressCountry": "SE",
+        },
+    }
+    if event.is_online:
+        location = {"@type": "VirtualLocation", "url": event.online_url or url}
+        mode = "https://schema.org/OnlineEventAttendanceMode"
+    elif event.online_url:
+        location = [place, {"@type": "VirtualLocation", "url": event.online_url}]
+        mode = "https://schema.org/MixedEventAttendanceMode"
+    else:
+        location = place
+        mode = "https://schema.org/OfflineEventAttendanceMode"
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Event",
+        "name": event.title,
+        "description": event.summary or markdown_to_text(event.description)[:500],
+        "startDate": event.start_dt.isoformat(),
+        "endDate": event.end_dt.isoformat(),
+        "eventStatus": "https://schema.org/EventCancelled"
+        if event.is_cancelled
+        else "https://schema.org/EventScheduled",
+        "eventAttendanceMode": mode,
+        "location": location,
+        "url": url,
+        "inLanguage": event.language_codes,
+        "isAccessibleForFree": True,
+        "organizer": {"@type": "Organization", "name": event.organisation.name,
+                      **({"url": event.organisation.website} if event.organisation.website
+                         else {})},
+    }  # fmt: skip
+    if event.speakers:
+        data["performer"] = [{"@type": "Person", "name": s.name} for s in event.speakers]
+    if event.capacity is not None:
+        data["maximumAttendeeCapacity"] = event.capacity
+        data["remainingAttendeeCapacity"] = event.seats_left
+    return data

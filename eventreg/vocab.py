@@ -1,0 +1,68 @@
+"""Controlled vocabularies: the one source for forms, filters, templates and tests."""
+
+from flask_babel import lazy_gettext as _l
+
+TIMEZONE = "Europe/Stockholm"
+
+# Halland's six municipalities, then the two places that are not one of them.
+HALLAND_MUNICIPALITIES = {
+    "halmstad": "Halmstad",
+    "kungsbacka": "Kungsbacka",
+    "varberg": "Varberg",
+    "falkenberg": "Falkenberg",
+    "laholm": "Laholm",
+    "hylte": "Hylte",
+}
+MUNICIPALITIES = {
+    **HALLAND_MUNICIPALITIES,
+    "online": _l("Online"),
+    "elsewhere": _l("Outside Halland"),
+}
+
+FORMATS = {
+    "seminar": _l("Seminar"),
+    "lecture": _l("Lecture"),
+    "workshop": _l("Workshop"),
+    "webinar": _l("Webinar"),
+}
+
+# ISO 639 codes of the languages events are held in.
+LANGUAGES = {
+    "sv": _l("Swedish"),
+    "en": _l("English"),
+    "ar": _l("Arabic"),
+    "so": _l("Somali"),
+    "ti": _l("Tigrinya"),
+    "prs": _l("Dari"),
+    "fa": _l("Persian"),
+    "uk": _l("Ukrainian"),
+    "bs": _l("Bosnian/Croatian/Serbian"),
+    "sgn-se": _l("Swedish Sign Language"),
+}
+
+EVENT_STATUSES = {
+    "draft": _l("Draft"),
+    "published": _l("Published"),
+    "cancelled": _l("Cancelled"),
+}
+
+RESOURCE_KINDS = {
+    "recording": _l("Recorded lecture"),
+    "course": _l("Short course"),
+    "reading": _l("Further reading"),
+}
+
+SECTORS = {
+    "municipality": _l("Municipality"),
+    "region": _l("Region"),
+    "government_agency": _l("Government agency"),
+    "civil_society": _l("Non-profit organisation"),
+    "business": _l("Business"),
+    "private_person": _l("Private person"),
+    "other": _l("Other"),
+}
+
+
+def choices(vocabulary: dict) -> list[tuple[str, str]]:
+    """(value, label) pairs for a WTForms select, labels translated at render time."""
+    return list(vocabulary.items())

@@ -1,0 +1,93 @@
+"""Test fixtures: the app on a fresh database (SQLite by default, PostgreSQL when
+EVENTREG_TEST_DATABASE_URL is set), a client, a CLI runner, and a clean slate per test."""
+
+import os
+import secrets
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, make_url, text
+
+from eventreg import create_app
+from eventreg.extensions import db
+
+TEST_DATABASE_URL = os.environ.get("EVENTREG_TEST_DATABASE_URL", "")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """A database of this run's own, removed afterwards."""
+    if not TEST_DATABASE_URL:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'eventreg-test.sqlite'}"
+        return
+    server = make_url(TEST_DATABASE_URL)
+    name = f"eventreg_test_{secrets.token_hex(4)}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "WTF_CSRF_ENABLED": False,
+            "OUTBOX_DIR": str(tmp_path_factory.mktemp("outbox")),
+            "SERVER_NAME": None,
+        }
+    )
+    with app.app_context():
+        upgrade()  # the schema comes from the migrations, so they are tested on every run
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(app):
+    """Every test starts on empty tables, inside an app context of its own."""
+    with app.app_context():
+        yield
+        db.session.rollback()
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def csrf_app(app):
+    """The same app with CSRF protection switched on, for tests that prove it is enforced."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    yield app
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """With EVENTREG_FORBID_SKIPS=1 (CI), a skipped test is a failure: nothing may
+    silently not run."""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("EVENTREG_FORBID_SKIPS") == "1" and report.skipped:
+        report.outcome = "failed"
+        report.longrepr = f"skipped, but EVENTREG_FORBID_SKIPS=1: {report.longrepr}"

@@ -1,0 +1,104 @@
+"""Factories for every model: each builds a valid row, overridable by keyword, and flushes."""
+
+import itertools
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from eventreg.extensions import db
+from eventreg.models import Event, Organisation, Resource, Speaker, Theme, utcnow
+from eventreg.text import slugify
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+_sequence = itertools.count(1)
+
+
+def local(year: int, month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:
+    """A Europe/Stockholm wall-clock time."""
+    return datetime(year, month, day, hour, minute, tzinfo=STOCKHOLM)
+
+
+def make_theme(**fields) -> Theme:
+    n = next(_sequence)
+    values = {
+        "slug": f"tema-{n}",
+        "name_sv": f"Tema {n}",
+        "name_en": f"Theme {n}",
+        "description_sv": f"Beskrivning av tema {n}",
+        "description_en": f"Description of theme {n}",
+        "position": n,
+    }
+    values.update(fields)
+    theme = Theme(**values)
+    db.session.add(theme)
+    db.session.flush()
+    return theme
+
+
+def make_resource(theme: Theme | None = None, **fields) -> Resource:
+    n = next(_sequence)
+    values = {
+        "kind": "reading",
+        "title": f"Läsning {n}",
+        "url": f"https://example.se/las/{n}",
+        "description": "Fördjupning",
+        "language": "sv",
+    }
+    values.update(fields)
+    resource = Resource(theme=theme or make_theme(), **values)
+    db.session.add(resource)
+    db.session.flush()
+    return resource
+
+
+def make_organisation(**fields) -> Organisation:
+    n = next(_sequence)
+    values = {"slug": f"org-{n}", "name": f"Organisation {n}", "website": "https://example.se/"}
+    values.update(fields)
+    organisation = Organisation(**values)
+    db.session.add(organisation)
+    db.session.flush()
+    return organisation
+
+
+def make_event(
+    themes: list[Theme] | None = None,
+    languages: list[str] | None = None,
+    speakers: list[str] | None = None,
+    **fields,
+) -> Event:
+    """A published event a week from now unless told otherwise."""
+    n = next(_sequence)
+    start = fields.pop("start_dt", None) or utcnow().replace(microsecond=0) + timedelta(days=7)
+    title = fields.pop("title", f"Seminarium {n}")
+    values = {
+        "title": title,
+        "slug": slugify(title),
+        "summary": f"Sammanfattning {n}",
+        "description": "En **beskrivning**.",
+        "format": "seminar",
+        "municipality": "halmstad",
+        "venue_name": "Stadsbiblioteket",
+        "address": "Fredsgatan 1",
+        "status": "published",
+        "start_dt": start,
+        "end_dt": start + timedelta(hours=2),
+    }
+    values.update(fields)
+    if "organisation" not in values and "organisation_id" not in values:
+        values["organisation"] = make_organisation()
+    event = Event(**values)
+    event.themes = themes or []
+    event.language_codes = languages or ["sv"]
+    event.speakers = [Speaker(name=name, position=i) for i, name in enumerate(speakers or [])]
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def make_speaker(event: Event | None = None, **fields) -> Speaker:
+    values = {"name": "Amina Yusuf", "affiliation": "Region Halland", "position": 0}
+    values.update(fields)
+    speaker = Speaker(**values)
+    (event or make_event()).speakers.append(speaker)
+    db.session.flush()
+    return speaker
