@@ -1,6 +1,7 @@
 """Controlled vocabularies: the one source for forms, filters, templates and tests."""
 
 from flask_babel import lazy_gettext as _l
+from wtforms import SelectChoice
 
 TIMEZONE = "Europe/Stockholm"
 
@@ -63,6 +64,6 @@ SECTORS = {
 }
 
 
-def choices(vocabulary: dict) -> list[tuple[str, str]]:
-    """(value, label) pairs for a WTForms select, labels translated at render time."""
-    return list(vocabulary.items())
+def choices(vocabulary: dict) -> list[SelectChoice]:
+    """Options for a WTForms select or checkbox list; labels are translated at render time."""
+    return [SelectChoice(value, label) for value, label in vocabulary.items()]

@@ -1,12 +1,15 @@
 """Test fixtures: the app on a fresh database (SQLite by default, PostgreSQL when
 EVENTREG_TEST_DATABASE_URL is set), a client, a CLI runner, and a clean slate per test."""
 
+import contextvars
 import os
 import secrets
 
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, make_url, text
+
+from flask.testing import FlaskClient
 
 from eventreg import create_app
 from eventreg.extensions import db
@@ -33,6 +36,14 @@ def database_url(tmp_path_factory):
         admin.dispose()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs as in production: in a fresh app context with its own database
+    session and `g`, not in the app context the test itself holds for its factories."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     app = create_app(
@@ -45,6 +56,7 @@ def app(database_url, tmp_path_factory):
             "SERVER_NAME": None,
         }
     )
+    app.test_client_class = IsolatedClient
     with app.app_context():
         upgrade()  # the schema comes from the migrations, so they are tested on every run
     yield app

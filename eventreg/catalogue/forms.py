@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
-from wtforms import DateField, SearchField, SelectMultipleField
+from wtforms import DateField, SearchField, SelectChoice, SelectMultipleField
 from wtforms.validators import Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -37,10 +37,10 @@ class EventFilterForm(FlaskForm):
     def __init__(self, args: MultiDict, **kwargs):
         super().__init__(formdata=args, **kwargs)
         self.tema.choices = [
-            (t.slug, t.name) for t in db.session.scalars(select(Theme).order_by(Theme.position))
+            SelectChoice(t.slug, t.name) for t in db.session.scalars(select(Theme).order_by(Theme.position))
         ]
         self.arrangor.choices = [
-            (o.slug, o.name)
+            SelectChoice(o.slug, o.name)
             for o in db.session.scalars(select(Organisation).order_by(Organisation.name))
         ]
 
