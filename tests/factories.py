@@ -99,6 +99,7 @@ def make_speaker(event: Event | None = None, **fields) -> Speaker:
     values = {"name": "Amina Yusuf", "affiliation": "Region Halland", "position": 0}
     values.update(fields)
     speaker = Speaker(**values)
-    (event or make_event()).speakers.append(speaker)
+    event = event or make_event()
+    event.speakers.append(speaker)
     db.session.flush()
     return speaker

@@ -36,9 +36,8 @@ class EventFilterForm(FlaskForm):
 
     def __init__(self, args: MultiDict, **kwargs):
         super().__init__(formdata=args, **kwargs)
-        self.tema.choices = [
-            SelectChoice(t.slug, t.name) for t in db.session.scalars(select(Theme).order_by(Theme.position))
-        ]
+        themes = db.session.scalars(select(Theme).order_by(Theme.position))
+        self.tema.choices = [SelectChoice(t.slug, t.name) for t in themes]
         self.arrangor.choices = [
             SelectChoice(o.slug, o.name)
             for o in db.session.scalars(select(Organisation).order_by(Organisation.name))

@@ -109,7 +109,7 @@ class Event(db.Model):
         cascade="all, delete-orphan", order_by="EventLanguage.code"
     )
     speakers: Mapped[list["Speaker"]] = relationship(
-        cascade="all, delete-orphan", order_by="Speaker.position"
+        back_populates="event", cascade="all, delete-orphan", order_by="Speaker.position"
     )
 
     @property
@@ -176,6 +176,8 @@ class Speaker(db.Model):
     position: Mapped[int] = mapped_column(default=0)
     name: Mapped[str] = mapped_column(String(200))
     affiliation: Mapped[str] = mapped_column(String(300), default="")
+
+    event: Mapped[Event] = relationship(back_populates="speakers")
 
 
 def _search_text(target: Event) -> str:
