@@ -36,9 +36,10 @@ def register_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     i18n.init_app(app)
-    from . import templating
+    from . import security, templating
 
     templating.init_app(app)
+    security.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

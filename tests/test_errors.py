@@ -31,3 +31,4 @@ def test_500_page_is_shown_instead_of_a_trace(database_url):
     assert 'class="site-header"' in html
     assert "ZeroDivisionError" not in html
     assert client.get("/test-forbidden").status_code == 403
+
