@@ -1,0 +1,263 @@
+"""iCalendar builders: events in, an `icalendar.Calendar` out.
+
+Pure functions (no `request` inside), shared by the public feeds, the single-event download
+and the `.ics` attached to confirmation and cancellation emails. Everything is built with the
+icalendar library; no iCalendar text is written by hand.
+
+Translated strings (the "INSTÄLLT: " prefix, labels in the description, theme names) are in
+the `locale` given, else the current request's, else the default (Swedish). An app context is
+needed (for translations, and because event URLs are built from the app's URL map); a request
+context is not.
+"""
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_request_context
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
+from icalendar import (
+    Calendar,
+    Timezone,
+    TimezoneDaylight,
+    TimezoneStandard,
+    vCalAddress,
+    vDuration,
+    vRecur,
+    vText,
+)
+from icalendar import Event as VEvent
+
+from ..models import Event
+from ..text import markdown_to_text
+from ..vocab import MUNICIPALITIES, TIMEZONE
+
+PRODID = "-//Region Halland//eventreg//SV"
+UID_DOMAIN = "eventreg.halland"
+LOCAL_TZ = ZoneInfo(TIMEZONE)
+# How often subscribed calendars should look again. Google ignores it (it polls every
+# 8–24 hours); Apple Calendar, Outlook and Thunderbird honour it.
+DEFAULT_REFRESH = timedelta(hours=6)
+METHODS = ("PUBLISH", "CANCEL", "REQUEST")
+
+
+def event_uid(event: Event) -> str:
+    """The UID of an event: built from its public id, so it never changes for its life."""
+    return f"{event.public_id}@{UID_DOMAIN}"
+
+
+def event_path(event: Event) -> str:
+    """The path of the public event page, from the app's URL map (works without a request)."""
+    adapter = current_app.url_map.bind("localhost")
+    return adapter.build("catalogue.show_event", {"public_id": event.public_id, "slug": event.slug})
+
+
+def event_url(event: Event, base_url: str) -> str:
+    return base_url.rstrip("/") + event_path(event)
+
+
+def stockholm_vtimezone() -> Timezone:
+    """VTIMEZONE for Europe/Stockholm: the EU rule (last Sunday of March and October, at
+    01:00 UTC) as two yearly RRULEs, as tzurl.org and Outlook publish it.
+
+    Why not `Timezone.from_tzid`: in icalendar 6.3.2 it lists every transition as RDATEs for
+    a fixed span of years and writes the spring onset at 03:00 where RFC 5545 wants the local
+    time before the change (02:00). The rule here is unbounded and exact; a test compares it
+    hour by hour with zoneinfo across the transitions, so a change in tzdata is noticed.
+    """
+    daylight = TimezoneDaylight()
+    daylight.add("tzname", "CEST")
+    daylight.add("tzoffsetfrom", timedelta(hours=1))
+    daylight.add("tzoffsetto", timedelta(hours=2))
+    daylight.add("dtstart", datetime(1970, 3, 29, 2, 0))
+    daylight.add("rrule", vRecur(freq="YEARLY", bymonth=3, byday="-1SU"))
+
+    standard = TimezoneStandard()
+    standard.add("tzname", "CET")
+    standard.add("tzoffsetfrom", timedelta(hours=2))
+    standard.add("tzoffsetto", timedelta(hours=1))
+    standard.add("dtstart", datetime(1970, 10, 25, 3, 0))
+    standard.add("rrule", vRecur(freq="YEARLY", bymonth=10, byday="-1SU"))
+
+    timezone = Timezone()
+    timezone.add("tzid", TIMEZONE)
+    timezone.add("x-lic-location", TIMEZONE)
+    timezone.add_component(daylight)
+    timezone.add_component(standard)
+    return timezone
+
+
+def event_location(event: Event) -> str:
+    """Venue, address and municipality; the online link for an online event."""
+    if event.is_online:
+        return event.online_url or str(MUNICIPALITIES["online"])
+    parts = [event.venue_name, event.address]
+    municipality = str(MUNICIPALITIES.get(event.municipality, ""))
+    if event.municipality != "elsewhere" and municipality not in event.address:
+        parts.append(municipality)
+    return ", ".join(part.strip() for part in parts if part and part.strip())
+
+
+def event_summary(event: Event) -> str:
+    if event.is_cancelled:
+        # Shown by calendar apps that ignore STATUS:CANCELLED.
+        return _("CANCELLED: %(title)s", title=event.title)
+    return event.title
+
+
+def event_description(event: Event, url: str) -> str:
+    """Plain text: what the event is, who arranges it, where to read more and register.
+
+    The organiser is named here rather than in ORGANIZER (see `build_calendar`)."""
+    blocks = []
+    if event.is_cancelled:
+        blocks.append(_("This event has been cancelled."))
+        if event.cancellation_reason.strip():
+            blocks.append(event.cancellation_reason.strip())
+    if event.summary.strip():
+        blocks.append(event.summary.strip())
+    body = markdown_to_text(event.description)
+    if body:
+        blocks.append(body)
+    if event.speakers:
+        names = ", ".join(
+            f"{s.name} ({s.affiliation})" if s.affiliation else s.name for s in event.speakers
+        )
+        blocks.append(_("Speakers: %(names)s", names=names))
+    organiser = event.organisation.name
+    contact = event.contact_email or event.organisation.contact_email
+    if contact:
+        blocks.append(_("Organiser: %(name)s (%(email)s)", name=organiser, email=contact))
+    else:
+        blocks.append(_("Organiser: %(name)s", name=organiser))
+    if event.online_url and not event.is_online:
+        blocks.append(_("Join online: %(url)s", url=event.online_url))
+    blocks.append(_("More information and registration: %(url)s", url=url))
+    return "\n\n".join(blocks)
+
+
+def build_event(
+    event: Event,
+    *,
+    base_url: str,
+    now: datetime,
+    include_organizer: bool = False,
+) -> VEvent:
+    """One VEVENT. SEQUENCE is `event.revision`, which the model bumps on every change an
+    attendee would notice, so calendars replace their copy."""
+    url = event_url(event, base_url)
+    vevent = VEvent()
+    vevent.add("uid", event_uid(event))
+    vevent.add("dtstamp", now.astimezone(UTC))
+    vevent.add("created", event.created_at.astimezone(UTC))
+    vevent.add("last-modified", event.updated_at.astimezone(UTC))
+    vevent.add("sequence", event.revision or 0)
+    # Local wall-clock time with TZID, so a 10:00 seminar stays at 10:00 across summer time.
+    vevent.add("dtstart", event.start_dt.astimezone(LOCAL_TZ))
+    vevent.add("dtend", event.end_dt.astimezone(LOCAL_TZ))
+    vevent.add("summary", event_summary(event))
+    vevent.add("description", event_description(event, url))
+    location = event_location(event)
+    if location:
+        vevent.add("location", location)
+    vevent.add("url", url)
+    if event.themes:
+        vevent.add("categories", [theme.name for theme in event.themes])
+    vevent.add("status", "CANCELLED" if event.is_cancelled else "CONFIRMED")
+    vevent.add("class", "PUBLIC")
+    vevent.add("transp", "OPAQUE")
+    if include_organizer:
+        address = event.contact_email or event.organisation.contact_email
+        if address:
+            organizer = vCalAddress(f"mailto:{address}")
+            organizer.params["cn"] = vText(event.organisation.name)
+            vevent.add("organizer", organizer)
+    return vevent
+
+
+def build_calendar(
+    events: Iterable[Event],
+    *,
+    base_url: str,
+    name: str,
+    description: str = "",
+    method: str = "PUBLISH",
+    now: datetime | None = None,
+    refresh: timedelta = DEFAULT_REFRESH,
+    include_organizer: bool | None = None,
+    locale: str | None = None,
+) -> Calendar:
+    """A calendar of `events`, for a feed, a download or an email attachment.
+
+    `method="CANCEL"` gives the iTIP cancellation an email needs: the same UID, STATUS:
+    CANCELLED and SEQUENCE from the (already bumped) revision. Send it with
+    `method=CANCEL` in the MIME content type too.
+
+    ORGANIZER: left out of published feeds, because calendar apps then send "accepted"
+    replies to that address (pretix removed it for this reason); the organiser and contact
+    address are in DESCRIPTION instead. iTIP messages (REQUEST, CANCEL) require ORGANIZER,
+    so for those it is included by default, with the event's or organisation's contact
+    address. `include_organizer` overrides either default.
+    """
+    method = method.upper()
+    if method not in METHODS:
+        raise ValueError(f"Unsupported iTIP method: {method}")
+    with force_locale(locale or _current_locale()):
+        return _build_calendar(
+            events, base_url=base_url, name=name, description=description, method=method,
+            now=now, refresh=refresh, include_organizer=include_organizer,
+        )  # fmt: skip
+
+
+def _current_locale() -> str:
+    if has_request_context():
+        current = get_locale()
+        if current is not None:
+            return str(current)
+    return current_app.config.get("BABEL_DEFAULT_LOCALE", "sv")
+
+
+def _build_calendar(
+    events: Iterable[Event],
+    *,
+    base_url: str,
+    name: str,
+    description: str,
+    method: str,
+    now: datetime | None,
+    refresh: timedelta,
+    include_organizer: bool | None,
+) -> Calendar:
+    now = now or datetime.now(UTC)
+    if include_organizer is None:
+        include_organizer = method != "PUBLISH"
+
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", method)
+    calendar.add("name", name)
+    calendar.add("x-wr-calname", name)
+    if description:
+        calendar.add("description", description)
+        calendar.add("x-wr-caldesc", description)
+    calendar.add("x-wr-timezone", TIMEZONE)
+    calendar.add("refresh-interval", vDuration(refresh), parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", vDuration(refresh))
+    calendar.add_component(stockholm_vtimezone())
+    for event in events:
+        vevent = build_event(event, base_url=base_url, now=now, include_organizer=include_organizer)
+        if method == "CANCEL":
+            # A cancellation message cancels the event whatever its stored status.
+            vevent["status"] = vText("CANCELLED")
+            if not event.is_cancelled:
+                vevent["summary"] = vText(_("CANCELLED: %(title)s", title=event.title))
+        calendar.add_component(vevent)
+    return calendar
+
+
+def serialize(calendar: Calendar) -> bytes:
+    """The calendar as UTF-8 bytes, folded at 75 octets, CRLF line endings."""
+    return calendar.to_ical()
