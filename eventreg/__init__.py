@@ -40,12 +40,18 @@ def register_extensions(app: Flask) -> None:
 
     templating.init_app(app)
     security.init_app(app)
+    from .organiser import accounts
+
+    accounts.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
     from .catalogue.views import bp as catalogue_bp
 
     app.register_blueprint(catalogue_bp)
+    from .organiser.views import bp as organiser_bp
+
+    app.register_blueprint(organiser_bp)
 
 
 def register_commands(app: Flask) -> None:

@@ -24,3 +24,34 @@ def demo_db_command() -> None:
 
 def init_app(app) -> None:
     app.cli.add_command(demo_db_command)
+    _register_organiser_commands(app)
+
+
+@click.command("create-admin")
+@click.option("--email", prompt=True, help="The administrator's email address (login name).")
+@click.option("--name", prompt=True, help="The administrator's full name.")
+@click.password_option(
+    "--password", prompt=True, confirmation_prompt=True, hide_input=True,
+    help="Asked for (hidden, twice) when not given.",
+)  # fmt: skip
+def create_admin_command(email: str, name: str, password: str) -> None:
+    """Create an administrator account (the first one, or another)."""
+    from email_validator import EmailNotValidError, validate_email
+
+    from .organiser.accounts import create_user, get_user_by_email
+
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise click.BadParameter(str(error), param_hint="--email") from None
+    if len(password) < 12:
+        raise click.BadParameter("use at least 12 characters", param_hint="--password")
+    if get_user_by_email(email) is not None:
+        raise click.ClickException(f"An account with the email {email} already exists.")
+    create_user(email, name, password, is_admin=True)
+    db.session.commit()
+    click.echo(f"Administrator {email} created.")
+
+
+def _register_organiser_commands(app) -> None:
+    app.cli.add_command(create_admin_command)

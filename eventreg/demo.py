@@ -197,4 +197,28 @@ def load_demo_data(today: date | None = None) -> str:
               organisation=organisations["region-halland"])  # fmt: skip
     )
     db.session.flush()
-    return f"{len(themes)} themes, {len(organisations)} organisations, {len(EVENTS) + 1} events"
+    _add_demo_users(organisations["varbergs-kommun"])
+    return (
+        f"{len(themes)} themes, {len(organisations)} organisations, {len(EVENTS) + 1} events, "
+        f"{len(DEMO_USERS)} users"
+    )
+
+
+# For a local demo only: these passwords are public. Never load demo data in production.
+DEMO_USERS = [
+    ("admin@eventreg.example", "Demo Admin", "demo-admin-password", True),
+    ("organiser@varberg.example", "Demo Organiser (Varbergs kommun)", "demo-organiser-password",
+     False),
+]  # fmt: skip
+
+
+def _add_demo_users(varberg: Organisation) -> None:
+    from .models import Membership, User
+
+    for email, name, password, is_admin in DEMO_USERS:
+        user = User(email=email, name=name, is_admin=is_admin)
+        user.set_password(password)
+        if not is_admin:
+            user.memberships.append(Membership(organisation=varberg))
+        db.session.add(user)
+    db.session.flush()

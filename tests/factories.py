@@ -103,3 +103,22 @@ def make_speaker(event: Event | None = None, **fields) -> Speaker:
     event.speakers.append(speaker)
     db.session.flush()
     return speaker
+
+
+# --- organiser accounts (issue 5) ---
+USER_PASSWORD = "correct horse battery staple"
+
+
+def make_user(organisations=(), password: str = USER_PASSWORD, **fields):
+    """An active organiser, member of the given organisations (admin with is_admin=True)."""
+    from eventreg.models import Membership, User
+
+    n = next(_sequence)
+    values = {"email": f"user{n}@example.se", "name": f"Användare {n}", "is_admin": False}
+    values.update(fields)
+    user = User(**values)
+    user.set_password(password)
+    user.memberships = [Membership(organisation=o) for o in organisations]
+    db.session.add(user)
+    db.session.flush()
+    return user

@@ -4,16 +4,19 @@ from .events import ATTENDEE_VISIBLE_FIELDS, Event, EventLanguage, Speaker, even
 from .organisations import Organisation
 from .themes import Resource, Theme
 from .types import UTCDateTime, utcnow
+from .users import Membership, User
 
 __all__ = [
     "ATTENDEE_VISIBLE_FIELDS",
     "Event",
     "EventLanguage",
+    "Membership",
     "Organisation",
     "Resource",
     "Speaker",
     "Theme",
     "UTCDateTime",
+    "User",
     "event_theme",
     "utcnow",
 ]

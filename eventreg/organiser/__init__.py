@@ -1,0 +1,1 @@
+"""The organiser area: accounts, events, registrations, check-in and follow-up."""

@@ -1,0 +1,66 @@
+"""Who may do what in the organiser area. Every view checks on the server, here."""
+
+from collections.abc import Callable
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Event, Organisation, User
+
+
+def admin_required(view: Callable) -> Callable:
+    """Logged in (else redirect to login) and an administrator (else 403)."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def can_manage_organisation(user: User, organisation_id: int | None) -> bool:
+    """Admins manage every organisation; organisers the ones they are members of."""
+    if organisation_id is None:
+        return False
+    return user.is_admin or organisation_id in user.organisation_ids
+
+
+def can_manage_event(user: User, event: Event) -> bool:
+    return can_manage_organisation(user, event.organisation_id)
+
+
+def managed_organisations(user: User) -> list[Organisation]:
+    """The organisations this user may create and manage events for, by name."""
+    if user.is_admin:
+        return list(db.session.scalars(select(Organisation).order_by(Organisation.name)))
+    return user.organisations
+
+
+def managed_organisation_ids(user: User) -> set[int] | None:
+    """None for an admin (no restriction), else the ids of the user's organisations."""
+    return None if user.is_admin else user.organisation_ids
+
+
+def event_or_403(event_id: int) -> Event:
+    """The event, if the current user may manage it: 404 if there is none, 403 if not theirs."""
+    event = db.session.get(Event, event_id)
+    if event is None:
+        abort(404)
+    if not can_manage_event(current_user, event):
+        abort(403)
+    return event
+
+
+def organisation_or_403(organisation_id: int) -> Organisation:
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None:
+        abort(404)
+    if not can_manage_organisation(current_user, organisation.id):
+        abort(403)
+    return organisation
