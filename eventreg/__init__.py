@@ -49,6 +49,9 @@ def register_blueprints(app: Flask) -> None:
     from .catalogue.views import bp as catalogue_bp
 
     app.register_blueprint(catalogue_bp)
+    from .feeds.views import bp as feeds_bp
+
+    app.register_blueprint(feeds_bp)
     from .organiser.views import bp as organiser_bp
 
     app.register_blueprint(organiser_bp)

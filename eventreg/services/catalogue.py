@@ -28,6 +28,9 @@ class EventFilter:
     text: str = ""
     past: bool = False
     organisations: tuple[str, ...] = field(default=())
+    # Instead of upcoming-or-past: every event ending after this moment, oldest first
+    # (calendar feeds carry recent past events as well as upcoming ones).
+    ended_after: datetime | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -60,7 +63,10 @@ def public_events_stmt(event_filter: EventFilter, now: datetime | None = None) -
 
     now = now or utcnow()
     stmt = select(Event).where(Event.status.in_(("published", "cancelled")))
-    if event_filter.past:
+    if event_filter.ended_after is not None:
+        stmt = stmt.where(Event.end_dt > event_filter.ended_after)
+        stmt = stmt.order_by(Event.start_dt, Event.id)
+    elif event_filter.past:
         stmt = stmt.where(Event.end_dt <= now).order_by(Event.start_dt.desc(), Event.id.desc())
     else:
         stmt = stmt.where(Event.end_dt > now).order_by(Event.start_dt, Event.id)
