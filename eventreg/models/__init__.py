@@ -1,5 +1,6 @@
 """The data model. Import models from here."""
 
+from .audit import AuditEntry
 from .events import ATTENDEE_VISIBLE_FIELDS, Event, EventLanguage, Speaker, event_theme
 from .organisations import Organisation
 from .themes import Resource, Theme
@@ -8,6 +9,7 @@ from .users import Membership, User
 
 __all__ = [
     "ATTENDEE_VISIBLE_FIELDS",
+    "AuditEntry",
     "Event",
     "EventLanguage",
     "Membership",
