@@ -122,3 +122,9 @@ def make_user(organisations=(), password: str = USER_PASSWORD, **fields):
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def log_in(client, user, password: str = USER_PASSWORD) -> None:
+    """Log the client in through the real login form."""
+    response = client.post("/arrangor/logga-in", data={"email": user.email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)

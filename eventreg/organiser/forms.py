@@ -2,8 +2,42 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField
-from wtforms.validators import DataRequired, Email, Length
+from sqlalchemy import select
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.validators import (
+    URL,
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from .. import vocab
+from ..extensions import db
+from ..models import Theme
+from ..services.events import (
+    SIMPLE_FIELDS,
+    EventData,
+    NonExistentLocalTime,
+    local_to_utc,
+    utc_to_local,
+)
 
 
 class LoginForm(FlaskForm):
@@ -30,3 +64,173 @@ class PasswordResetRequestForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     """Only the CSRF token: logging out is a POST so another site cannot do it for you."""
+
+
+class LocalDateTimeField(DateTimeLocalField):
+    """A datetime-local input read as Stockholm time; `data` is an aware UTC datetime."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("format", ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"])
+        super().__init__(*args, **kwargs)
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("Enter a date and time, like 2026-03-10 09:30.")) from None
+        try:
+            self.data = local_to_utc(self.data)
+        except NonExistentLocalTime as error:
+            self.data = None
+            raise ValueError(str(error)) from None
+
+    def _value(self):
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        return utc_to_local(self.data).strftime("%Y-%m-%dT%H:%M") if self.data else ""
+
+
+class SpeakersField(TextAreaField):
+    """Speakers one per line, 'Name, affiliation'; `data` is a list of (name, affiliation)."""
+
+    def process_data(self, value):
+        self.data = list(value or [])
+
+    def process_formdata(self, valuelist):
+        self.data = []
+        for line in (valuelist[0] if valuelist else "").splitlines():
+            name, _sep, affiliation = line.partition(",")
+            if name.strip():
+                self.data.append((name.strip()[:200], affiliation.strip()[:300]))
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "\n".join(f"{n}, {a}" if a else n for n, a in self.data or [])
+
+
+class WholeNumberField(IntegerField):
+    """An integer input with a plain-language error, and no second error from the
+    validators when the text was not a number."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(_l("Enter a whole number, like 40.")) from None
+
+    def post_validate(self, form, validation_stopped):
+        if self.process_errors:
+            self.errors = list(self.process_errors)
+
+
+class CheckboxListField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class EventForm(FlaskForm):
+    class Meta:
+        # Blanks around text are never meant; strip before validating.
+        def bind_field(self, form, unbound_field, options):
+            filters = unbound_field.kwargs.get("filters", [])
+            if unbound_field.field_class in (StringField, TextAreaField, URLField, EmailField):
+                filters = [_strip, *filters]
+            return unbound_field.bind(form=form, filters=filters, **options)
+
+    organisation_id = SelectField(_l("Organisation"), coerce=int)
+    title = StringField(_l("Title"), validators=[DataRequired(_l("Enter a title.")),
+                                                 Length(max=200)])
+    summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=500)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
+    format = SelectField(_l("Format"), choices=vocab.choices(vocab.FORMATS))
+    theme_ids = CheckboxListField(_l("Themes"), coerce=int)
+    language_codes = CheckboxListField(
+        _l("Languages"), choices=vocab.choices(vocab.LANGUAGES),
+        validators=[DataRequired(_l("Choose at least one language."))],
+    )
+    audience = StringField(_l("For whom"), validators=[Optional(), Length(max=500)])
+    interpretation_available = BooleanField(_l("Interpretation available"))
+    interpretation_note = StringField(
+        _l("About interpretation"), validators=[Optional(), Length(max=300)]
+    )
+    speakers = SpeakersField(_l("Speakers"), validators=[Length(max=5000)])
+    start_dt = LocalDateTimeField(_l("Starts"), validators=[InputRequired(_l("Enter the start."))])
+    end_dt = LocalDateTimeField(_l("Ends"), validators=[InputRequired(_l("Enter the end."))])
+    municipality = SelectField(_l("Municipality"), choices=vocab.choices(vocab.MUNICIPALITIES))
+    venue_name = StringField(_l("Venue"), validators=[Optional(), Length(max=200)])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
+    online_url = URLField(
+        _l("Link for online participation"),
+        validators=[Optional(), Length(max=1000),
+                    URL(message=_l("Enter a web address starting with https://."))],
+    )
+    step_free_access = BooleanField(_l("Step-free access"))
+    hearing_loop = BooleanField(_l("Hearing loop"))
+    sign_language_interpretation = BooleanField(_l("Sign language interpretation"))
+    accessibility_notes = TextAreaField(
+        _l("More about accessibility"), validators=[Optional(), Length(max=2000)]
+    )
+    capacity = WholeNumberField(
+        _l("Seats"),
+        validators=[Optional(), NumberRange(min=0, max=100000,
+                                            message=_l("Enter a number of seats from 0."))],
+    )
+    confirm_capacity_reduction = BooleanField(
+        _l("Move the people over the new number of seats to the waiting list")
+    )
+    registration_opens_dt = LocalDateTimeField(_l("Registration opens"), validators=[Optional()])
+    registration_closes_dt = LocalDateTimeField(
+        _l("Registration closes"), validators=[Optional()]
+    )
+    contact_email = EmailField(
+        _l("Contact email"),
+        validators=[Optional(), Length(max=254),
+                    Email(_l("Enter an email address like name@example.se."))],
+    )  # fmt: skip
+
+    def __init__(self, organisations, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation_id.choices = [SelectChoice(o.id, o.name) for o in organisations]
+        self.theme_ids.choices = [
+            SelectChoice(t.id, t.name)
+            for t in db.session.scalars(select(Theme).order_by(Theme.position, Theme.id))
+        ]
+
+    def to_data(self) -> EventData:
+        return EventData(
+            **{name: getattr(self, name).data for name in SIMPLE_FIELDS},
+            theme_ids=list(self.theme_ids.data or []),
+            language_codes=list(self.language_codes.data or []),
+            speakers=list(self.speakers.data or []),
+        )
+
+    def add_errors(self, errors: dict[str, str]) -> None:
+        for name, message in errors.items():
+            getattr(self, name).errors.append(message)
+
+
+class DuplicateEventForm(FlaskForm):
+    start_dt = LocalDateTimeField(
+        _l("Start of the new event"), validators=[InputRequired(_l("Enter the start."))]
+    )
+
+
+class CancelEventForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Message to the people registered"),
+        validators=[DataRequired(_l("Tell people why the event is cancelled.")),
+                    Length(max=2000)],
+    )  # fmt: skip
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""

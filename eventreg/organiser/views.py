@@ -1,13 +1,33 @@
 """The organiser area's pages. Views parse, call a service, commit once, and redirect."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter
+from ..models import Organisation
+from ..services import audit
+from ..services import events as event_service
+from ..services.events import EventData, EventRuleError
 from . import accounts
-from .access import managed_organisations
-from .forms import LoginForm, LogoutForm
+from .access import can_manage_organisation, event_or_403, managed_organisations
+from .forms import (
+    CancelEventForm,
+    ConfirmForm,
+    DuplicateEventForm,
+    EventForm,
+    LoginForm,
+    LogoutForm,
+)
 
 bp = Blueprint("organiser", __name__, url_prefix="/arrangor")
 
@@ -55,6 +75,201 @@ def logout():
 @bp.get("/")
 @login_required
 def dashboard():
+    past = request.args.get("visa") == "tidigare"
     return render_template(
-        "organiser/dashboard.html", organisations=managed_organisations(current_user)
+        "organiser/dashboard.html",
+        organisations=managed_organisations(current_user),
+        events=event_service.events_for(current_user, past=past),
+        past=past,
     )
+
+
+def _check_posted_organisation() -> None:
+    """An organisation id in the form that exists but is not the user's is a forbidden
+    request, not a typo: answer 403 before anything else."""
+    organisation_id = request.form.get("organisation_id", type=int)
+    if organisation_id is None or db.session.get(Organisation, organisation_id) is None:
+        return
+    if not can_manage_organisation(current_user, organisation_id):
+        abort(403)
+
+
+def _rule_error(form, error: EventRuleError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors.append(error.message)
+    else:
+        flash(error.message, "error")
+
+
+@bp.route("/evenemang/nytt", methods=["GET", "POST"])
+@login_required
+def new_event():
+    organisations = managed_organisations(current_user)
+    if not organisations:
+        abort(403)
+    if request.method == "POST":
+        _check_posted_organisation()
+    form = EventForm(organisations)
+    if request.method == "GET":
+        form.language_codes.data = ["sv"]
+    if form.validate_on_submit():
+        data = form.to_data()
+        errors = event_service.validate_event_data(data)
+        if not errors:
+            event = event_service.create_event(data, current_user)
+            db.session.commit()
+            flash(_("The draft is saved. Preview it, then publish it."), "success")
+            return redirect(url_for(".show_event", event_id=event.id))
+        form.add_errors(errors)
+    status = 400 if form.errors else 200
+    return render_template("organiser/event_form.html", form=form, event=None), status
+
+
+@bp.get("/evenemang/<int:event_id>")
+@login_required
+def show_event(event_id: int):
+    event = event_or_403(event_id)
+    history = audit.audit_entries(event_id=event.id) if current_user.is_admin else []
+    return render_template(
+        "organiser/event.html",
+        event=event,
+        confirm_form=ConfirmForm(),
+        history=history,
+        labels=event_service.LABELS,
+    )
+
+
+@bp.route("/evenemang/<int:event_id>/redigera", methods=["GET", "POST"])
+@login_required
+def edit_event(event_id: int):
+    event = event_or_403(event_id)
+    if event.is_cancelled:
+        flash(_("A cancelled event cannot be edited."), "error")
+        return redirect(url_for(".show_event", event_id=event.id))
+    if request.method == "POST":
+        _check_posted_organisation()
+    form = EventForm(managed_organisations(current_user), obj=EventData.from_event(event))
+    needs_confirmation = False
+    if form.validate_on_submit():
+        data = form.to_data()
+        allow = form.confirm_capacity_reduction.data
+        errors = event_service.validate_event_data(data, event, allow_capacity_reduction=allow)
+        if not errors:
+            try:
+                result = event_service.update_event(
+                    event, data, current_user, allow_capacity_reduction=allow
+                )
+            except EventRuleError as error:
+                db.session.rollback()
+                _rule_error(form, error)
+            else:
+                db.session.commit()
+                if result.notify_attendees:
+                    flash(_("Saved. The people registered are told about the change."),
+                          "success")  # fmt: skip
+                else:
+                    flash(_("Saved."), "success")
+                return redirect(url_for(".show_event", event_id=event.id))
+        form.add_errors(errors)
+        needs_confirmation = "capacity" in errors
+    status = 400 if form.errors else 200
+    return render_template(
+        "organiser/event_form.html", form=form, event=event, needs_confirmation=needs_confirmation
+    ), status
+
+
+@bp.get("/evenemang/<int:event_id>/forhandsvisning")
+@login_required
+def preview_event(event_id: int):
+    """The public page as it will look, drafts included, for the event's organisers only."""
+    event = event_or_403(event_id)
+    return render_template("organiser/preview.html", event=event)
+
+
+@bp.route("/evenemang/<int:event_id>/kopiera", methods=["GET", "POST"])
+@login_required
+def duplicate_event(event_id: int):
+    event = event_or_403(event_id)
+    form = DuplicateEventForm()
+    if request.method == "GET":
+        form.start_dt.data = event_service.default_duplicate_start(event)
+    if form.validate_on_submit():
+        try:
+            copy = event_service.duplicate_event(event, form.start_dt.data, current_user)
+        except EventRuleError as error:
+            db.session.rollback()
+            form.start_dt.errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("A draft copy is made. Check it and publish it."), "success")
+            return redirect(url_for(".edit_event", event_id=copy.id))
+    status = 400 if form.errors else 200
+    return render_template("organiser/duplicate.html", form=form, event=event), status
+
+
+def _status_change(event_id: int, change, done_message: str):
+    event = event_or_403(event_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        change(event, current_user)
+    except EventRuleError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(done_message, "success")
+    return redirect(url_for(".show_event", event_id=event_id))
+
+
+@bp.post("/evenemang/<int:event_id>/publicera")
+@login_required
+def publish_event(event_id: int):
+    return _status_change(event_id, event_service.publish_event, _("The event is published."))
+
+
+@bp.post("/evenemang/<int:event_id>/avpublicera")
+@login_required
+def unpublish_event(event_id: int):
+    return _status_change(
+        event_id, event_service.unpublish_event, _("The event is a draft again.")
+    )
+
+
+@bp.route("/evenemang/<int:event_id>/stall-in", methods=["GET", "POST"])
+@login_required
+def cancel_event(event_id: int):
+    event = event_or_403(event_id)
+    form = CancelEventForm()
+    if form.validate_on_submit():
+        try:
+            event_service.cancel_event(event, form.reason.data, current_user)
+        except EventRuleError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return redirect(url_for(".show_event", event_id=event.id))
+        db.session.commit()
+        flash(_("The event is cancelled and the people registered are told."), "success")
+        return redirect(url_for(".show_event", event_id=event.id))
+    status = 400 if form.errors else 200
+    return render_template("organiser/cancel.html", form=form, event=event), status
+
+
+@bp.route("/evenemang/<int:event_id>/ta-bort", methods=["GET", "POST"])
+@login_required
+def delete_event(event_id: int):
+    event = event_or_403(event_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            event_service.delete_draft(event, current_user)
+        except EventRuleError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return redirect(url_for(".show_event", event_id=event_id))
+        db.session.commit()
+        flash(_("The draft is deleted."), "success")
+        return redirect(url_for(".dashboard"))
+    return render_template("organiser/delete.html", form=form, event=event)

@@ -1,0 +1,354 @@
+"""The rules for organisers' events: creating, editing, duplicating, publishing, cancelling.
+
+Functions add and flush; the view or command commits once. Every change is written to the
+audit log in the same transaction.
+"""
+
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from .. import vocab
+from ..extensions import db
+from ..models import Event, Organisation, Speaker, Theme, User, utcnow
+from ..text import slugify
+from . import audit
+
+LOCAL_TZ = ZoneInfo(vocab.TIMEZONE)
+
+# A change to any of these in a published event is news for the people registered:
+# they are emailed (and calendars see a new revision).
+NOTIFY_FIELDS = frozenset(
+    {"start_dt", "end_dt", "venue_name", "address", "municipality", "online_url", "status"}
+)
+
+
+class NonExistentLocalTime(ValueError):
+    """A wall-clock time skipped when clocks go forward (e.g. 02:30 on the last Sunday of
+    March in Stockholm)."""
+
+
+class EventRuleError(Exception):
+    """A change the rules do not allow; `field` names the form field to mark, if any."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def local_to_utc(naive: datetime) -> datetime:
+    """A Stockholm wall-clock time (as typed in a datetime-local input) in UTC.
+
+    A time that does not exist (the hour skipped in spring) raises NonExistentLocalTime. A time
+    that happens twice (the hour repeated in autumn) is read as the first, summer-time one:
+    seminars rarely start at 02:30, and the first reading is what most people mean.
+    """
+    local = naive.replace(tzinfo=LOCAL_TZ, fold=0)
+    as_utc = local.astimezone(UTC)
+    if as_utc.astimezone(LOCAL_TZ).replace(tzinfo=None) != naive.replace(tzinfo=None):
+        raise NonExistentLocalTime(
+            _(
+                "%(time)s does not exist in Swedish time: the clocks go forward that night. "
+                "Choose a time at least an hour later or earlier.",
+                time=naive.strftime("%Y-%m-%d %H:%M"),
+            )
+        )
+    return as_utc
+
+
+def utc_to_local(value: datetime) -> datetime:
+    """A UTC time as a naive Stockholm wall-clock time, for a datetime-local input."""
+    return value.astimezone(LOCAL_TZ).replace(tzinfo=None)
+
+
+@dataclass
+class EventData:
+    """What an organiser can set on an event; datetimes are aware (UTC)."""
+
+    title: str
+    format: str
+    municipality: str
+    start_dt: datetime
+    end_dt: datetime
+    organisation_id: int
+    summary: str = ""
+    description: str = ""
+    audience: str = ""
+    interpretation_available: bool = False
+    interpretation_note: str = ""
+    venue_name: str = ""
+    address: str = ""
+    online_url: str | None = None
+    step_free_access: bool = False
+    hearing_loop: bool = False
+    sign_language_interpretation: bool = False
+    accessibility_notes: str = ""
+    capacity: int | None = None
+    registration_opens_dt: datetime | None = None
+    registration_closes_dt: datetime | None = None
+    contact_email: str | None = None
+    theme_ids: list[int] = field(default_factory=list)
+    language_codes: list[str] = field(default_factory=lambda: ["sv"])
+    speakers: list[tuple[str, str]] = field(default_factory=list)
+
+    @classmethod
+    def from_event(cls, event: Event) -> "EventData":
+        simple = {
+            f.name: getattr(event, f.name)
+            for f in fields(cls)
+            if f.name not in {"theme_ids", "language_codes", "speakers"}
+        }
+        return cls(
+            **simple,
+            theme_ids=[t.id for t in event.themes],
+            language_codes=list(event.language_codes),
+            speakers=[(s.name, s.affiliation) for s in event.speakers],
+        )
+
+
+SIMPLE_FIELDS = tuple(
+    f.name for f in fields(EventData) if f.name not in {"theme_ids", "language_codes", "speakers"}
+)
+
+
+def validate_event_data(
+    data: EventData, event: Event | None = None, *, allow_capacity_reduction: bool = False
+) -> dict[str, str]:
+    """Problems with the data, keyed by field name (empty when all is well)."""
+    errors: dict[str, str] = {}
+    if not data.title.strip():
+        errors["title"] = _("Enter a title.")
+    if data.format not in vocab.FORMATS:
+        errors["format"] = _("Choose a format.")
+    if data.municipality not in vocab.MUNICIPALITIES:
+        errors["municipality"] = _("Choose a municipality.")
+    if data.end_dt <= data.start_dt:
+        errors["end_dt"] = _("The end must be after the start.")
+    closes = data.registration_closes_dt
+    if closes is not None and closes >= data.end_dt:
+        errors["registration_closes_dt"] = _("Registration must close before the event ends.")
+    opens = data.registration_opens_dt
+    if opens is not None and opens >= (closes or data.end_dt):
+        errors["registration_opens_dt"] = _("Registration must open before it closes.")
+    if data.municipality == "online" and not data.online_url:
+        errors["online_url"] = _("Give the link for an online event.")
+    if data.capacity is not None and data.capacity < 0:
+        errors["capacity"] = _("The number of seats cannot be negative.")
+    elif event is not None and data.capacity is not None and data.capacity < event.seats_taken:
+        if not allow_capacity_reduction:
+            errors["capacity"] = _(
+                "%(count)d people already have a confirmed seat. Choose at least %(count)d "
+                "seats, or confirm that the people over the new limit move to the waiting "
+                "list.",
+                count=event.seats_taken,
+            )
+    unknown_themes = set(data.theme_ids) - set(
+        db.session.scalars(select(Theme.id).where(Theme.id.in_(data.theme_ids)))
+    )
+    if unknown_themes:
+        errors["theme_ids"] = _("Choose themes from the list.")
+    if not data.language_codes or set(data.language_codes) - set(vocab.LANGUAGES):
+        errors["language_codes"] = _("Choose at least one language from the list.")
+    if db.session.get(Organisation, data.organisation_id) is None:
+        errors["organisation_id"] = _("Choose an organisation.")
+    return errors
+
+
+def _apply(event: Event, data: EventData) -> None:
+    for name in SIMPLE_FIELDS:
+        setattr(event, name, getattr(data, name))
+    event.slug = slugify(data.title)
+    event.themes = list(
+        db.session.scalars(select(Theme).where(Theme.id.in_(data.theme_ids)))
+    )  # fmt: skip
+    event.language_codes = data.language_codes
+    existing = [(s.name, s.affiliation) for s in event.speakers]
+    if existing != data.speakers:
+        event.speakers = [
+            Speaker(name=name, affiliation=affiliation, position=i)
+            for i, (name, affiliation) in enumerate(data.speakers)
+        ]
+
+
+def _snapshot(event: Event) -> dict:
+    data = EventData.from_event(event)
+    snapshot = {name: getattr(data, name) for name in SIMPLE_FIELDS}
+    snapshot.update(
+        theme_ids=sorted(data.theme_ids),
+        language_codes=sorted(data.language_codes),
+        speakers=[list(s) for s in data.speakers],
+    )
+    return snapshot
+
+
+def _check(data: EventData, event: Event | None = None, **kwargs) -> None:
+    errors = validate_event_data(data, event, **kwargs)
+    if errors:
+        name, message = next(iter(errors.items()))
+        raise EventRuleError(message, name)
+
+
+def create_event(data: EventData, user: User | None) -> Event:
+    """A new draft from the data; raises EventRuleError if a rule is broken."""
+    _check(data)
+    event = Event(status="draft")
+    _apply(event, data)
+    db.session.add(event)
+    db.session.flush()
+    audit.record_event_change(event, "event.create", user, audit.diff({}, _snapshot(event)))
+    return event
+
+
+@dataclass
+class EventUpdate:
+    """What an edit changed: {field: [old, new]}, and whether attendees must be told."""
+
+    changes: dict
+    notify_attendees: bool
+
+
+def update_event(
+    event: Event, data: EventData, user: User | None, *, allow_capacity_reduction: bool = False
+) -> EventUpdate:
+    """Apply an edit; raises EventRuleError if a rule is broken.
+
+    Lowering the capacity below the confirmed seats needs allow_capacity_reduction, and then
+    moves the latest confirmed registrations to the waiting list (registration service).
+    """
+    _check(data, event, allow_capacity_reduction=allow_capacity_reduction)
+    before = _snapshot(event)
+    if data.capacity is not None and data.capacity < event.seats_taken:
+        _move_to_waiting_list(event, event.seats_taken - data.capacity, user)
+    _apply(event, data)
+    db.session.flush()
+    changes = audit.diff(before, _snapshot(event))
+    if changes:
+        audit.record_event_change(event, "event.update", user, changes)
+    notify = event.is_published and bool(NOTIFY_FIELDS & set(changes))
+    return EventUpdate(changes=changes, notify_attendees=notify)
+
+
+def _move_to_waiting_list(event: Event, count: int, user: User | None) -> None:
+    """Confirmed registrations over a lowered capacity go back to the waiting list."""
+    raise EventRuleError(
+        _("Seats cannot yet be reduced below the confirmed registrations."), "capacity"
+    )
+
+
+def duplicate_event(event: Event, start_dt: datetime, user: User | None) -> Event:
+    """A draft copy for a series: the same content at a new start, all times shifted alike."""
+    shift = start_dt - event.start_dt
+    data = EventData.from_event(event)
+    data.start_dt = event.start_dt + shift
+    data.end_dt = event.end_dt + shift
+    if data.registration_opens_dt is not None:
+        data.registration_opens_dt += shift
+    if data.registration_closes_dt is not None:
+        data.registration_closes_dt += shift
+    _check(data)
+    copy = Event(status="draft")
+    _apply(copy, data)
+    db.session.add(copy)
+    db.session.flush()
+    audit.record_event_change(
+        copy, "event.duplicate", user, {"copied_from": [None, event.id], **audit.diff(
+            {}, {"start_dt": copy.start_dt, "end_dt": copy.end_dt})}
+    )
+    return copy
+
+
+def publish_event(event: Event, user: User | None, now: datetime | None = None) -> None:
+    """Make a draft public. A past event cannot be published."""
+    if event.status != "draft":
+        raise EventRuleError(_("Only a draft can be published."))
+    if event.end_dt <= (now or utcnow()):
+        raise EventRuleError(_("An event that has already ended cannot be published."))
+    _set_status(event, "published", user, "event.publish")
+
+
+def unpublish_event(event: Event, user: User | None) -> None:
+    """Take a published event back to draft, while nobody has a seat yet; after that the
+    event must be cancelled so the people registered are told."""
+    if event.status != "published":
+        raise EventRuleError(_("Only a published event can be unpublished."))
+    if event.seats_taken > 0 or _has_registrations(event):
+        raise EventRuleError(
+            _("People have registered. Cancel the event instead, so they are told.")
+        )
+    _set_status(event, "draft", user, "event.unpublish")
+
+
+def cancel_event(event: Event, reason: str, user: User | None) -> EventUpdate:
+    """Cancel a published event with a reason shown publicly and sent to registrants."""
+    if event.status != "published":
+        raise EventRuleError(_("Only a published event can be cancelled."))
+    if not reason.strip():
+        raise EventRuleError(_("Tell people why the event is cancelled."), "reason")
+    old_reason = event.cancellation_reason
+    event.cancellation_reason = reason.strip()
+    _set_status(
+        event, "cancelled", user, "event.cancel",
+        extra={"cancellation_reason": [old_reason, event.cancellation_reason]},
+    )  # fmt: skip
+    return EventUpdate(changes={"status": ["published", "cancelled"]}, notify_attendees=True)
+
+
+def delete_draft(event: Event, user: User | None) -> None:
+    """Delete a draft that nobody has seen. Published events are cancelled, never deleted."""
+    if event.status != "draft" or event.seats_taken > 0 or _has_registrations(event):
+        raise EventRuleError(_("Only a draft without registrations can be deleted."))
+    audit.record_event_change(event, "event.delete", user, {"status": ["draft", None]})
+    db.session.delete(event)
+    db.session.flush()
+
+
+def _set_status(
+    event: Event, status: str, user: User | None, action: str, extra: dict | None = None
+) -> None:
+    old = event.status
+    event.status = status
+    db.session.flush()
+    audit.record_event_change(event, action, user, {"status": [old, status], **(extra or {})})
+
+
+def _has_registrations(event: Event) -> bool:
+    """Whether anyone ever registered (the registration model arrives with issue 3)."""
+    return False
+
+
+def events_for(
+    user: User, *, status: str | None = None, past: bool = False, now: datetime | None = None
+) -> list[Event]:
+    """The events this user manages, upcoming first (or past, newest first)."""
+    now = now or utcnow()
+    stmt = select(Event)
+    if not user.is_admin:
+        stmt = stmt.where(Event.organisation_id.in_(user.organisation_ids or {-1}))
+    if status:
+        stmt = stmt.where(Event.status == status)
+    if past:
+        stmt = stmt.where(Event.end_dt <= now).order_by(Event.start_dt.desc())
+    else:
+        stmt = stmt.where(Event.end_dt > now).order_by(Event.start_dt)
+    return list(db.session.scalars(stmt.order_by(Event.id)))
+
+
+def default_duplicate_start(event: Event) -> datetime:
+    """A week after the original: the most common rhythm of a series."""
+    return event.start_dt + timedelta(weeks=1)
+
+
+LABELS = {
+    "event.create": _l("Created"),
+    "event.update": _l("Edited"),
+    "event.duplicate": _l("Created as a copy"),
+    "event.publish": _l("Published"),
+    "event.unpublish": _l("Unpublished"),
+    "event.cancel": _l("Cancelled"),
+    "event.delete": _l("Deleted"),
+}
