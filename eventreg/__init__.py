@@ -27,10 +27,11 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import i18n, models  # noqa: F401  (models register their tables)
+    from . import database, i18n, models  # noqa: F401  (models register their tables)
     from .extensions import csrf, db, migrate
 
     db.init_app(app)
+    database.init_app(app)
     migrate.init_app(
         app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True
     )
@@ -55,6 +56,9 @@ def register_blueprints(app: Flask) -> None:
     from .organiser.views import bp as organiser_bp
 
     app.register_blueprint(organiser_bp)
+    from .registration.views import bp as registration_bp
+
+    app.register_blueprint(registration_bp)
 
 
 def register_commands(app: Flask) -> None:

@@ -25,6 +25,7 @@ def demo_db_command() -> None:
 def init_app(app) -> None:
     app.cli.add_command(demo_db_command)
     _register_organiser_commands(app)
+    _register_registration_commands(app)
 
 
 @click.command("create-admin")
@@ -55,3 +56,65 @@ def create_admin_command(email: str, name: str, password: str) -> None:
 
 def _register_organiser_commands(app) -> None:
     app.cli.add_command(create_admin_command)
+
+
+# --- registration: email delivery and data protection (issue 3) ---
+
+
+@click.command("send-mail")
+@click.option(
+    "--watch", is_flag=True, help="Keep running, sending what is due every --interval seconds."
+)
+@click.option("--interval", default=30, show_default=True, help="Seconds between runs (--watch).")
+@click.option(
+    "--requeue-uncertain", is_flag=True,
+    help="First put emails marked 'uncertain' (the sender stopped mid-send; they may have "
+    "arrived) back in the queue. Check the mail server's log before using it.",
+)  # fmt: skip
+@click.option("--requeue-failed", is_flag=True, help="First put failed emails back in the queue.")
+def send_mail_command(watch: bool, interval: int, requeue_uncertain: bool, requeue_failed: bool):
+    """Deliver the email outbox (SMTP with MAIL_SERVER, else .eml files in OUTBOX_DIR)."""
+    import time
+
+    from .mail.sender import requeue, send_due
+
+    statuses = ("uncertain",) * requeue_uncertain + ("failed",) * requeue_failed
+    if statuses:
+        click.echo(f"Requeued {requeue(statuses)} email(s).")
+    while True:
+        report = send_due()
+        click.echo(
+            f"Sent {report.sent}, to retry {report.retried}, failed {report.failed}"
+            + (f", uncertain {report.uncertain}" if report.uncertain else "")
+            + "."
+        )
+        if not watch:
+            break
+        db.session.remove()
+        time.sleep(interval)
+
+
+@click.command("anonymise-registrations")
+@click.option(
+    "--days", type=click.IntRange(min=0), default=None,
+    help="Events that ended more than this many days ago [default: RETENTION_DAYS].",
+)  # fmt: skip
+def anonymise_registrations_command(days: int | None) -> None:
+    """Erase personal data of registrations for events that ended long enough ago."""
+    from flask import current_app
+
+    from .mail.sender import remove_eml_files
+    from .services.registrations import anonymise_registrations
+
+    if days is None:
+        days = current_app.config["RETENTION_DAYS"]
+    count, purged = anonymise_registrations(days)
+    db.session.commit()
+    remove_eml_files(purged)
+    click.echo(f"Anonymised {count} registration(s) of events that ended more than {days} days "
+               f"ago; purged {len(purged)} email(s) from the outbox.")  # fmt: skip
+
+
+def _register_registration_commands(app) -> None:
+    app.cli.add_command(send_mail_command)
+    app.cli.add_command(anonymise_registrations_command)

@@ -128,3 +128,50 @@ def log_in(client, user, password: str = USER_PASSWORD) -> None:
     """Log the client in through the real login form."""
     response = client.post("/arrangor/logga-in", data={"email": user.email, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)
+
+
+# --- registrations (issue 3) ---
+
+
+def registration_details(**fields):
+    """Valid AttendeeDetails for the registration service, overridable by keyword."""
+    from eventreg.services.registrations import AttendeeDetails
+
+    n = next(_sequence)
+    values = {
+        "name": f"Deltagare {n}",
+        "email": f"deltagare{n}@example.se",
+        "sector": "municipality",
+        "municipality": "halmstad",
+    }
+    values.update(fields)
+    return AttendeeDetails(**values)
+
+
+def registration_form(**fields) -> dict:
+    """Form data for a valid POST to the registration form, overridable by keyword."""
+    n = next(_sequence)
+    values = {
+        "name": f"Deltagare {n}",
+        "email": f"deltagare{n}@example.se",
+        "organisation": "Halmstads kommun",
+        "sector": "municipality",
+        "municipality": "halmstad",
+        "dietary_needs": "",
+        "accessibility_needs": "",
+        "interpretation_language": "",
+        "message": "",
+        "consent": "y",
+    }
+    values.update(fields)
+    return values
+
+
+def make_registration(event: Event | None = None, locale: str = "sv", **fields):
+    """A registration made through the registration service (seat or waiting list, with its
+    emails in the outbox), so seats_taken stays true."""
+    from eventreg.services.registrations import register
+
+    event = event or make_event(capacity=fields.pop("capacity", None))
+    signup = register(event, registration_details(**fields), locale=locale)
+    return signup.registration

@@ -3,6 +3,7 @@
 from .audit import AuditEntry
 from .events import ATTENDEE_VISIBLE_FIELDS, Event, EventLanguage, Speaker, event_theme
 from .organisations import Organisation
+from .registrations import OutboxEmail, Registration
 from .themes import Resource, Theme
 from .types import UTCDateTime, utcnow
 from .users import Membership, User
@@ -14,6 +15,8 @@ __all__ = [
     "EventLanguage",
     "Membership",
     "Organisation",
+    "OutboxEmail",
+    "Registration",
     "Resource",
     "Speaker",
     "Theme",

@@ -1,0 +1,92 @@
+"""The outbox: emails written in the same transaction as the change they report.
+
+Nothing is sent here. The sender (`flask send-mail`) delivers what the committed outbox
+holds, so an email exists only if its change was committed, and a failed delivery can never
+undo a registration.
+"""
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from ..extensions import db
+from ..feeds import ical
+from ..models import OutboxEmail, Registration
+from ..templating import event_when
+from .links import absolute_url, base_url
+from .messages import format_recipient, new_message_id
+
+# kind → (subject, iTIP method of the attached calendar file or None)
+KINDS = {
+    "confirmation": (lambda title: _("Registration confirmed: %(title)s", title=title), "PUBLISH"),
+    "waiting": (lambda title: _("You are on the waiting list: %(title)s", title=title), None),
+    "promotion": (lambda title: _("You have a seat: %(title)s", title=title), "PUBLISH"),
+    "cancellation": (lambda title: _("Registration cancelled: %(title)s", title=title), None),
+    "manage_link": (lambda title: _("Your registration for %(title)s", title=title), None),
+    "event_cancelled": (lambda title: _("Event cancelled: %(title)s", title=title), "CANCEL"),
+}
+
+
+def registration_links(registration: Registration) -> dict[str, str]:
+    """The attendee's own links: manage page, its .ics, and the personal calendar feed."""
+    from ..services.registrations import feed_token, manage_token
+
+    token = manage_token(registration)
+    event = registration.event
+    return {
+        "manage_url": absolute_url("registration.manage", token=token),
+        "ics_url": absolute_url("registration.download_ics", token=token),
+        "feed_url": absolute_url("registration.personal_feed", token=feed_token(registration)),
+        "event_url": absolute_url(
+            "catalogue.show_event", public_id=event.public_id, slug=event.slug
+        ),
+    }
+
+
+def event_calendar_bytes(registration: Registration, method: str = "PUBLISH") -> bytes:
+    """The event as a calendar file, in the attendee's language, with the feeds' UID."""
+    event = registration.event
+    calendar = ical.build_calendar(
+        [event], base_url=base_url(), name=event.title, method=method, locale=registration.locale
+    )
+    return ical.serialize(calendar)
+
+
+def queue_registration_email(registration: Registration, kind: str) -> OutboxEmail:
+    """Write the `kind` email about a registration to the outbox (added and flushed, not
+    committed), rendered now in the attendee's language."""
+    from ..services.registrations import waiting_position
+
+    subject_of, ics_method = KINDS[kind]
+    event = registration.event
+    sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    with force_locale(registration.locale):
+        context = {
+            "kind": kind,
+            "registration": registration,
+            "event": event,
+            "when": event_when(event.start_dt, event.end_dt),
+            "where": ical.event_location(event),
+            "organiser": event.organisation.name,
+            "contact_email": event.contact_email or event.organisation.contact_email,
+            "position": waiting_position(registration),
+            **registration_links(registration),
+        }
+        subject = subject_of(event.title)
+        text = render_template(f"emails/{kind}.txt", **context)
+        html = render_template(f"emails/{kind}.html", subject=subject, **context)
+    ics = event_calendar_bytes(registration, ics_method) if ics_method else None
+    email = OutboxEmail(
+        registration=registration,
+        kind=kind,
+        message_id=new_message_id(sender),
+        recipient=format_recipient(registration.name, registration.email or ""),
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        ics=ics,
+        ics_method=ics_method,
+    )
+    db.session.add(email)
+    db.session.flush()
+    return email

@@ -1,0 +1,151 @@
+"""The registration form and the self-service change form."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
+
+from .. import vocab
+from ..services.registrations import AttendeeDetails, ProfileUpdate, contains_line_break
+
+# Where attendees come from: Halland's municipalities, or elsewhere ("online" is a place for
+# events, not for people).
+HOME_MUNICIPALITIES = {
+    **vocab.HALLAND_MUNICIPALITIES,
+    "elsewhere": vocab.MUNICIPALITIES["elsewhere"],
+}
+
+
+def no_line_breaks(form, field) -> None:
+    """A line break in a name or address could add headers to the emails we send."""
+    if contains_line_break(field.data):
+        raise ValidationError(_l("Write this on one line, without line breaks."))
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+INTERPRETATION_CHOICES = [
+    SelectChoice("", _l("No interpretation needed")),
+    *vocab.choices(vocab.LANGUAGES),
+]
+
+
+class ProfileForm(FlaskForm):
+    """The fields an attendee can change after registering."""
+
+    name = StringField(
+        _l("Full name"),
+        filters=[_strip],
+        validators=[
+            DataRequired(_l("Enter your name.")),
+            Length(max=200, message=_l("The name can be at most %(max)d characters.")),
+            no_line_breaks,
+        ],
+    )
+    organisation = StringField(
+        _l("Organisation (optional)"),
+        filters=[_strip],
+        validators=[
+            Length(max=200, message=_l("The organisation can be at most %(max)d characters.")),
+            no_line_breaks,
+        ],
+    )
+    dietary_needs = TextAreaField(
+        _l("Dietary needs (optional)"),
+        filters=[_strip],
+        validators=[Length(max=500, message=_l("Write at most %(max)d characters."))],
+    )
+    accessibility_needs = TextAreaField(
+        _l("Accessibility needs (optional)"),
+        filters=[_strip],
+        validators=[Length(max=500, message=_l("Write at most %(max)d characters."))],
+    )
+    interpretation_language = SelectField(
+        _l("Interpretation needed"), choices=INTERPRETATION_CHOICES, default=""
+    )
+
+    def profile_update(self) -> ProfileUpdate:
+        return ProfileUpdate(
+            name=self.name.data,
+            organisation=self.organisation.data or "",
+            dietary_needs=self.dietary_needs.data or "",
+            accessibility_needs=self.accessibility_needs.data or "",
+            interpretation_language=self.interpretation_language.data or None,
+        )
+
+
+class RegistrationForm(ProfileForm):
+    """Sign-up for one event. Field order is the order on the page."""
+
+    email = EmailField(
+        _l("Email address"),
+        filters=[_strip],
+        validators=[
+            DataRequired(_l("Enter your email address.")),
+            no_line_breaks,
+            Length(max=254, message=_l("The email address can be at most %(max)d characters.")),
+            Email(
+                message=_l("Enter an email address in the right format, like name@example.se."),
+                check_deliverability=False,
+            ),
+        ],
+    )
+    sector = RadioField(
+        _l("Sector"),
+        choices=vocab.choices(vocab.SECTORS),
+        validators=[InputRequired(_l("Choose the sector you work in."))],
+    )
+    municipality = SelectField(
+        _l("Municipality"),
+        choices=[
+            SelectChoice("", _l("Choose a municipality")),
+            *vocab.choices(HOME_MUNICIPALITIES),
+        ],
+        validators=[DataRequired(_l("Choose the municipality you work or live in."))],
+    )
+    message = TextAreaField(
+        _l("Message to the organiser (optional)"),
+        filters=[_strip],
+        validators=[Length(max=2000, message=_l("Write at most %(max)d characters."))],
+    )
+    consent = BooleanField(
+        _l("I agree that my personal data is processed as described"),
+        validators=[DataRequired(_l("You need to agree to the processing to register."))],
+    )
+
+    # Page order: identity first, then work, then needs, then consent.
+    field_order = (
+        "name", "email", "organisation", "sector", "municipality", "dietary_needs",
+        "accessibility_needs", "interpretation_language", "message", "consent",
+    )  # fmt: skip
+
+    def __iter__(self):
+        # The error summary lists errors in the order the fields appear on the page.
+        return iter([self[name] for name in self.field_order])
+
+    def attendee_details(self) -> AttendeeDetails:
+        return AttendeeDetails(
+            name=self.name.data,
+            email=self.email.data,
+            sector=self.sector.data,
+            municipality=self.municipality.data,
+            organisation=self.organisation.data or "",
+            dietary_needs=self.dietary_needs.data or "",
+            accessibility_needs=self.accessibility_needs.data or "",
+            interpretation_language=self.interpretation_language.data or None,
+            message=self.message.data or "",
+        )
+
+
+class CancelForm(FlaskForm):
+    """The confirmation step of a cancellation (only the CSRF token)."""

@@ -1,0 +1,187 @@
+"""Sign-up and self-service: the registration form, and the pages behind the manage link.
+
+Everything behind a manage or feed link is found by its signed token; a wrong, tampered or
+revoked token is a plain 404, the same as an address that never existed.
+"""
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..feeds import ical
+from ..i18n import current_language
+from ..mail.links import base_url
+from ..models import Registration
+from ..services import catalogue, registrations
+from ..services.registrations import RegistrationClosed, RegistrationError, UnsafeHeaderValue
+from .forms import CancelForm, ProfileForm, RegistrationForm
+
+bp = Blueprint("registration", __name__)
+
+# Pages whose address holds a secret: not cached, not indexed, and not sent as Referer to
+# the links on them (an online meeting link, the privacy authority …).
+SECRET_URL_ENDPOINTS = {
+    "registration.manage",
+    "registration.cancel",
+    "registration.download_ics",
+    "registration.personal_feed",
+}
+
+
+@bp.after_request
+def _protect_secret_urls(response: Response) -> Response:
+    if request.endpoint in SECRET_URL_ENDPOINTS:
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Robots-Tag"] = "noindex, nofollow"
+        if request.endpoint != "registration.personal_feed":
+            response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _registration_or_404(token: str) -> Registration:
+    return registrations.registration_from_manage_token(token) or abort(404)
+
+
+def _closed(event, state: str, status: int):
+    return render_template("registration/closed.html", event=event, state=state), status
+
+
+@bp.route("/evenemang/<public_id>/anmalan", methods=["GET", "POST"])
+def register(public_id: str):
+    """The registration form; on success, the attendee lands on their manage page."""
+    event = catalogue.get_public_event(public_id) or abort(404)
+    state = event.registration_state()
+    if state != "open":
+        return _closed(event, state, 200 if request.method == "GET" else 409)
+    form = RegistrationForm()
+    if form.validate_on_submit():
+        try:
+            signup = registrations.register(
+                event, form.attendee_details(), locale=current_language()
+            )
+        except RegistrationClosed as closed:
+            db.session.rollback()
+            return _closed(event, closed.reason, 409)
+        except UnsafeHeaderValue:  # the form refuses these first; this is the last guard
+            db.session.rollback()
+            abort(400)
+        except IntegrityError:
+            # The unique index caught the same address registering twice at the same moment.
+            db.session.rollback()
+            return render_template(
+                "registration/already_registered.html", event=event, email=form.email.data
+            )
+        db.session.commit()
+        if not signup.is_new:
+            return render_template(
+                "registration/already_registered.html", event=event, email=form.email.data
+            )
+        registration = signup.registration
+        if registration.is_confirmed:
+            flash(_("You are registered. We have sent a confirmation to your email."), "success")
+        else:
+            flash(_("You are on the waiting list. We have sent the details to your email."),
+                  "success")  # fmt: skip
+        return redirect(url_for(".manage", token=registrations.manage_token(registration)))
+    status = 400 if form.errors else 200
+    return render_template("registration/register.html", event=event, form=form), status
+
+
+@bp.route("/anmalan/<token>", methods=["GET", "POST"])
+def manage(token: str):
+    """See the registration and change name, organisation and needs."""
+    registration = _registration_or_404(token)
+    form = ProfileForm(obj=registration if request.method == "GET" else None)
+    if request.method == "GET" and registration.interpretation_language is None:
+        form.interpretation_language.data = ""
+    if request.method == "POST":
+        if not registration.is_active:
+            abort(409)
+        if form.validate():
+            try:
+                registrations.update_registration(registration, form.profile_update())
+            except (RegistrationError, UnsafeHeaderValue):
+                db.session.rollback()
+                abort(409)
+            db.session.commit()
+            flash(_("Your changes are saved."), "success")
+            return redirect(url_for(".manage", token=token))
+    return render_template(
+        "registration/manage.html",
+        registration=registration,
+        event=registration.event,
+        form=form,
+        token=token,
+        position=registrations.waiting_position(registration),
+        feed_token=registrations.feed_token(registration),
+    ), (400 if form.errors else 200)
+
+
+@bp.route("/anmalan/<token>/avboka", methods=["GET", "POST"])
+def cancel(token: str):
+    """Cancel, after a confirmation step; a freed seat goes to the waiting list."""
+    registration = _registration_or_404(token)
+    form = CancelForm()
+    if not registration.is_active:
+        return redirect(url_for(".manage", token=token))
+    if form.validate_on_submit():
+        registrations.cancel_registration(registration)
+        db.session.commit()
+        flash(_("Your registration is cancelled. We have sent a confirmation to your email."),
+              "success")  # fmt: skip
+        return redirect(url_for(".manage", token=token))
+    return render_template(
+        "registration/cancel.html",
+        registration=registration,
+        event=registration.event,
+        form=form,
+        token=token,
+    )
+
+
+@bp.get("/anmalan/<token>/evenemang.ics")
+def download_ics(token: str):
+    """The event as a calendar file (the same UID as the public feeds)."""
+    registration = _registration_or_404(token)
+    event = registration.event
+    calendar = ical.build_calendar(
+        [event], base_url=base_url(), name=event.title, locale=current_language()
+    )
+    response = Response(ical.serialize(calendar), mimetype="text/calendar")
+    response.headers.set("Content-Disposition", "attachment", filename=f"{event.slug}.ics")
+    return response
+
+
+@bp.get("/kalender/mina/<token>.ics")
+def personal_feed(token: str):
+    """A private calendar feed of the events this address has a seat at. It carries no
+    manage link: seeing someone's calendar must not let anyone change their registration."""
+    registration = registrations.registration_from_feed_token(token) or abort(404)
+    locale = request.args.get("lang")
+    if locale not in current_app.config["LANGUAGES"]:
+        locale = registration.locale
+    with force_locale(locale):
+        name = _("My registrations – Halland's seminar registry")
+    calendar = ical.build_calendar(
+        registrations.personal_feed_events(registration),
+        base_url=base_url(),
+        name=name,
+        locale=locale,
+    )
+    response = Response(ical.serialize(calendar), mimetype="text/calendar")
+    response.headers.set("Content-Disposition", "attachment", filename="mina-anmalningar.ics")
+    response.cache_control.private = True
+    response.cache_control.max_age = 900
+    return response

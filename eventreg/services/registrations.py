@@ -1,0 +1,460 @@
+"""Registration rules: sign-up with atomic seat allocation, the waiting list, self-service
+changes and cancellation, signed links, and anonymisation after the retention period.
+
+Every function adds and flushes; the caller (view or CLI command) commits once, so a
+registration and the emails about it are stored together or not at all.
+
+Seats: every change to who holds a seat starts by locking the event's row (`_lock_event`),
+so changes to one event happen one after another, in arrival order, on every database and
+across any number of server processes. The seat itself is taken with a conditional UPDATE,
+which together with the CHECK constraint on `event` means the database, not Python, keeps
+confirmed registrations within capacity.
+"""
+
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import func, or_, select, update
+
+from ..extensions import db
+from ..models import Event, OutboxEmail, Registration, utcnow
+from ..models.registrations import ACTIVE_STATUSES, new_nonce
+from ..models.users import normalise_email
+
+MANAGE_SALT = "eventreg.registration.manage"
+FEED_SALT = "eventreg.registration.feed"
+# A repeated sign-up with a registered address re-sends the manage link at most this often,
+# so the form cannot be used to flood someone's mailbox.
+MANAGE_LINK_RESEND_INTERVAL = timedelta(minutes=10)
+
+
+class RegistrationError(Exception):
+    """A rule stops the change; `reason` says which."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class RegistrationClosed(RegistrationError):
+    """The event does not take registrations now (reason: the event's registration state,
+    'not_open', 'closed' or 'unavailable')."""
+
+
+class UnsafeHeaderValue(ValueError):
+    """A name or address with a line break, which could add headers to an email."""
+
+
+@dataclass
+class AttendeeDetails:
+    """What the attendee tells us when registering."""
+
+    name: str
+    email: str
+    sector: str
+    municipality: str
+    organisation: str = ""
+    dietary_needs: str = ""
+    accessibility_needs: str = ""
+    interpretation_language: str | None = None
+    message: str = ""
+
+
+@dataclass
+class ProfileUpdate:
+    """What the attendee may change later through the manage link."""
+
+    name: str
+    organisation: str = ""
+    dietary_needs: str = ""
+    accessibility_needs: str = ""
+    interpretation_language: str | None = None
+
+
+@dataclass
+class SignUp:
+    """The outcome of `register`: a new registration, or the person's existing one (whose
+    manage link has been sent to the address again)."""
+
+    registration: Registration
+    is_new: bool
+
+
+def contains_line_break(value: str | None) -> bool:
+    """Line breaks (and other vertical separators) end an email header early."""
+    return any(char in (value or "") for char in "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def _check_header_safe(*values: str | None) -> None:
+    if any(contains_line_break(value) for value in values):
+        raise UnsafeHeaderValue("line break in a value used in an email header")
+
+
+def _lock_event(event_id: int) -> None:
+    """Lock the event row for the rest of the transaction.
+
+    A no-op UPDATE rather than SELECT … FOR UPDATE, because it works on both databases: on
+    PostgreSQL it takes the row lock, on SQLite it is the transaction's first write, which
+    takes the database's write lock before anything is read (no read-then-upgrade deadlock).
+    """
+    db.session.execute(
+        update(Event)
+        .where(Event.id == event_id)
+        .values(seats_taken=Event.seats_taken)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _take_seat(event_id: int) -> bool:
+    """Take one seat if there is one: True when taken."""
+    result = db.session.execute(
+        update(Event)
+        .where(
+            Event.id == event_id,
+            or_(Event.capacity.is_(None), Event.seats_taken < Event.capacity),
+        )
+        .values(seats_taken=Event.seats_taken + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def _release_seat(event_id: int) -> None:
+    db.session.execute(
+        update(Event)
+        .where(Event.id == event_id, Event.seats_taken > 0)
+        .values(seats_taken=Event.seats_taken - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _refresh_seats(event: Event) -> None:
+    db.session.refresh(event, ["seats_taken", "capacity"])
+
+
+def active_registration_for(event: Event, email: str) -> Registration | None:
+    """The confirmed or waiting registration of this address for this event, if any."""
+    return db.session.scalar(
+        select(Registration).where(
+            Registration.event_id == event.id,
+            Registration.email_normalised == normalise_email(email),
+            Registration.status.in_(ACTIVE_STATUSES),
+        )
+    )
+
+
+def register(
+    event: Event, details: AttendeeDetails, *, locale: str, now: datetime | None = None
+) -> SignUp:
+    """Register someone for an event: a seat if one is left, else a waiting-list place.
+
+    Raises RegistrationClosed outside the registration window or for an event that is not
+    published, and UnsafeHeaderValue for a line break in the name or address. An address
+    that already holds an active registration gets its manage link again by email (at most
+    every ten minutes) instead of a second registration.
+    """
+    from ..mail.outbox import queue_registration_email
+
+    now = now or utcnow()
+    _check_header_safe(details.name, details.email)
+    _lock_event(event.id)
+    # Read the event again under the lock: status, window and capacity may have changed.
+    db.session.refresh(event)
+    state = event.registration_state(now)
+    if state != "open":
+        raise RegistrationClosed(state)
+
+    existing = active_registration_for(event, details.email)
+    if existing is not None:
+        if not _manage_link_sent_recently(existing, now):
+            queue_registration_email(existing, "manage_link")
+        return SignUp(existing, is_new=False)
+
+    has_seat = _take_seat(event.id)
+    registration = Registration(
+        event=event,
+        status="confirmed" if has_seat else "waiting",
+        name=details.name.strip(),
+        email=details.email.strip(),
+        email_normalised=normalise_email(details.email),
+        organisation=details.organisation.strip(),
+        sector=details.sector,
+        municipality=details.municipality,
+        dietary_needs=details.dietary_needs.strip(),
+        accessibility_needs=details.accessibility_needs.strip(),
+        interpretation_language=details.interpretation_language or None,
+        message=details.message.strip(),
+        consent_at=now,
+        locale=locale,
+        created_at=now,
+        updated_at=now,
+        confirmed_at=now if has_seat else None,
+    )
+    db.session.add(registration)
+    db.session.flush()
+    _refresh_seats(event)
+    queue_registration_email(registration, "confirmation" if has_seat else "waiting")
+    return SignUp(registration, is_new=True)
+
+
+def _manage_link_sent_recently(registration: Registration, now: datetime) -> bool:
+    return (
+        db.session.scalar(
+            select(OutboxEmail.id).where(
+                OutboxEmail.registration_id == registration.id,
+                OutboxEmail.kind == "manage_link",
+                OutboxEmail.created_at > now - MANAGE_LINK_RESEND_INTERVAL,
+            )
+        )
+        is not None
+    )
+
+
+def waiting_position(registration: Registration) -> int | None:
+    """1 for the first on the waiting list; None when not waiting."""
+    if not registration.is_waiting:
+        return None
+    return db.session.scalar(
+        select(func.count(Registration.id)).where(
+            Registration.event_id == registration.event_id,
+            Registration.status == "waiting",
+            Registration.id <= registration.id,
+        )
+    )
+
+
+def waiting_list(event: Event) -> list[Registration]:
+    """The waiting list in arrival order."""
+    return list(
+        db.session.scalars(
+            select(Registration)
+            .where(Registration.event_id == event.id, Registration.status == "waiting")
+            .order_by(Registration.id)
+        )
+    )
+
+
+def promote_waiting(event: Event, now: datetime | None = None) -> list[Registration]:
+    """Give free seats to the waiting list in arrival order, emailing each person promoted.
+
+    Called after a confirmed attendee cancels, and by the organiser area after raising the
+    capacity (in the same transaction as the change). Nobody is promoted once the event has
+    started or if it is not published.
+    """
+    from ..mail.outbox import queue_registration_email
+
+    now = now or utcnow()
+    _lock_event(event.id)
+    db.session.refresh(event)
+    promoted: list[Registration] = []
+    if not event.is_published or event.start_dt <= now:
+        return promoted
+    for candidate in waiting_list(event):
+        if not _take_seat(event.id):
+            break
+        candidate.status = "confirmed"
+        candidate.confirmed_at = now
+        candidate.updated_at = now
+        promoted.append(candidate)
+    db.session.flush()
+    _refresh_seats(event)
+    for registration in promoted:
+        queue_registration_email(registration, "promotion")
+    return promoted
+
+
+def cancel_registration(
+    registration: Registration, now: datetime | None = None
+) -> list[Registration]:
+    """Cancel a registration; a freed seat goes to the first on the waiting list.
+
+    Returns the registrations promoted. Cancelling twice changes nothing.
+    """
+    from ..mail.outbox import queue_registration_email
+
+    now = now or utcnow()
+    _lock_event(registration.event_id)
+    # Another request may have cancelled it since it was loaded.
+    db.session.refresh(registration)
+    if not registration.is_active:
+        return []
+    had_seat = registration.is_confirmed
+    registration.status = "cancelled"
+    registration.cancelled_at = now
+    registration.updated_at = now
+    db.session.flush()
+    queue_registration_email(registration, "cancellation")
+    if not had_seat:
+        return []
+    _release_seat(registration.event_id)
+    return promote_waiting(registration.event, now=now)
+
+
+def update_registration(
+    registration: Registration, changes: ProfileUpdate, now: datetime | None = None
+) -> None:
+    """Change the details an attendee may change themselves (not the email address)."""
+    if not registration.is_active:
+        raise RegistrationError("not_active")
+    _check_header_safe(changes.name)
+    registration.name = changes.name.strip()
+    registration.organisation = changes.organisation.strip()
+    registration.dietary_needs = changes.dietary_needs.strip()
+    registration.accessibility_needs = changes.accessibility_needs.strip()
+    registration.interpretation_language = changes.interpretation_language or None
+    registration.updated_at = now or utcnow()
+    db.session.flush()
+
+
+def has_registrations(event: Event) -> bool:
+    """Whether anyone ever registered for the event (cancelled registrations count)."""
+    return (
+        db.session.scalar(select(Registration.id).where(Registration.event_id == event.id))
+        is not None
+    )
+
+
+def notify_event_cancelled(event: Event) -> int:
+    """Queue the cancellation notice (with a METHOD:CANCEL calendar update) to everyone
+    registered for an event the organiser has cancelled; returns how many."""
+    from ..mail.outbox import queue_registration_email
+
+    active = db.session.scalars(
+        select(Registration).where(
+            Registration.event_id == event.id, Registration.status.in_(ACTIVE_STATUSES)
+        )
+    )
+    count = 0
+    for registration in active:
+        queue_registration_email(registration, "event_cancelled")
+        count += 1
+    return count
+
+
+# --- Signed links ---------------------------------------------------------------------
+
+
+def _serializer(salt: str) -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt=salt)
+
+
+def manage_token(registration: Registration) -> str:
+    """The secret in the manage link: signed, and tied to the registration's own nonce."""
+    return _serializer(MANAGE_SALT).dumps([registration.id, registration.manage_nonce])
+
+
+def feed_token(registration: Registration) -> str:
+    """The secret in the personal calendar feed link. It lets someone read the calendar,
+    never change the registration: a different salt and nonce than the manage token."""
+    return _serializer(FEED_SALT).dumps([registration.id, registration.feed_nonce])
+
+
+def _load(token: str, salt: str, nonce_field: str) -> Registration | None:
+    try:
+        registration_id, nonce = _serializer(salt).loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(registration_id, int) or not isinstance(nonce, str):
+        return None
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or registration.anonymised_at is not None:
+        return None
+    expected = getattr(registration, nonce_field)
+    if not expected or not hmac.compare_digest(expected, nonce):
+        return None
+    return registration
+
+
+def registration_from_manage_token(token: str) -> Registration | None:
+    """The registration a manage link is for, or None for a wrong or tampered token."""
+    return _load(token, MANAGE_SALT, "manage_nonce")
+
+
+def registration_from_feed_token(token: str) -> Registration | None:
+    return _load(token, FEED_SALT, "feed_nonce")
+
+
+def personal_feed_events(registration: Registration, now: datetime | None = None) -> list[Event]:
+    """The events this person (same address) holds a seat at, from 30 days back on."""
+    now = now or utcnow()
+    if not registration.email_normalised:
+        return []
+    return list(
+        db.session.scalars(
+            select(Event)
+            .join(Registration, Registration.event_id == Event.id)
+            .where(
+                Registration.email_normalised == registration.email_normalised,
+                Registration.status == "confirmed",
+                Event.status.in_(("published", "cancelled")),
+                Event.end_dt > now - timedelta(days=30),
+            )
+            .order_by(Event.start_dt, Event.id)
+        )
+    )
+
+
+# --- Data protection ------------------------------------------------------------------
+
+PERSONAL_FIELDS = (
+    "name", "organisation", "dietary_needs", "accessibility_needs", "message",
+)  # fmt: skip
+
+
+def anonymise_registrations(days: int, now: datetime | None = None) -> tuple[int, list[int]]:
+    """Blank the personal data of registrations for events that ended more than `days` ago.
+
+    Status, sector, municipality, attendance and timestamps stay, so counts still add up.
+    Their emails in the outbox lose recipient and bodies too (unsent ones are not sent).
+    Returns how many registrations were anonymised and the ids of the emails purged, so the
+    caller can remove copies written to the outbox folder.
+    """
+    now = now or utcnow()
+    cutoff = now - timedelta(days=days)
+    registrations = list(
+        db.session.scalars(
+            select(Registration)
+            .join(Event, Event.id == Registration.event_id)
+            .where(Event.end_dt < cutoff, Registration.anonymised_at.is_(None))
+        )
+    )
+    for registration in registrations:
+        for field in PERSONAL_FIELDS:
+            setattr(registration, field, "")
+        registration.email = None
+        registration.email_normalised = None
+        registration.interpretation_language = None
+        # Revokes the manage and feed links.
+        registration.manage_nonce = None
+        registration.feed_nonce = None
+        registration.anonymised_at = now
+        registration.updated_at = now
+    db.session.flush()
+    purged: list[int] = []
+    if registrations:
+        ids = [registration.id for registration in registrations]
+        emails = db.session.scalars(
+            select(OutboxEmail).where(
+                OutboxEmail.registration_id.in_(ids), OutboxEmail.status != "purged"
+            )
+        )
+        for email in emails:
+            email.recipient = ""
+            email.subject = ""
+            email.body_text = ""
+            email.body_html = ""
+            email.ics = None
+            email.last_error = ""
+            email.status = "purged"
+            purged.append(email.id)
+        db.session.flush()
+    return len(registrations), purged
+
+
+def rotate_manage_link(registration: Registration) -> None:
+    """Make old manage links stop working (e.g. after one was forwarded by mistake)."""
+    registration.manage_nonce = new_nonce()
+    db.session.flush()
