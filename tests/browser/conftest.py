@@ -53,14 +53,22 @@ def _chromium_available() -> bool:
     return CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
 def pytest_collection_modifyitems(config, items):
-    """Mark this folder's tests `browser`; skip them when there is no Chromium to drive.
+    """Mark this folder's tests `browser`, skip them when there is no Chromium to drive, and
+    run them after the rest of the suite.
 
-    The hook sees the whole session's items, so it picks out the ones in this folder."""
+    The hook sees the whole session's items, so it picks out the ones in this folder. They go
+    last because Playwright's sync API, once started, leaves its asyncio loop marked as
+    running in the main thread until the session ends: an `asyncio.run()` in a later test
+    (an SMTP test, say) would fail with "cannot be called from a running event loop"."""
     skip = not _chromium_available() and not _chromium_required()
+    browser_items, other_items = [], []
     for item in items:
         if BROWSER_TESTS not in Path(item.path).resolve().parents:
+            other_items.append(item)
             continue
+        browser_items.append(item)
         item.add_marker(pytest.mark.browser)
         if skip:
             item.add_marker(
@@ -69,6 +77,7 @@ def pytest_collection_modifyitems(config, items):
                     "set EVENTREG_REQUIRE_BROWSER=1 to make this an error"
                 )
             )
+    items[:] = other_items + browser_items
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -91,6 +100,13 @@ def browser_type_launch_args(browser_type_launch_args):
         "executable_path": str(CHROMIUM),
         "args": CHROMIUM_ARGS,
     }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """Every page is opened as a visitor in Sweden would: Swedish browser locale (date
+    inputs show yyyy-mm-dd) and Stockholm time."""
+    return {**browser_context_args, "locale": "sv-SE", "timezone_id": "Europe/Stockholm"}
 
 
 class _QuietRequestHandler(WSGIRequestHandler):
@@ -200,7 +216,7 @@ def screenshot_dir(pytestconfig, request) -> Path:
     module = request.node.path.stem.removeprefix("test_")
     folder = pytestconfig.rootpath / "test-artifacts" / "screenshots" / module
     shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=True)  # another run may be writing here too
     return folder
 
 

@@ -219,7 +219,9 @@ def test_browse_home_theme_filtered_list_and_event(
     assert query["kommun"] == ["halmstad"]
     assert query["format"] == ["seminar"]
     results = page.get_by_role("region", name="Resultat")
-    expect(results.get_by_role("heading", level=3)).to_have_text([catalogue.match.title])
+    expect(results.get_by_role("article").get_by_role("heading")).to_have_text(
+        [catalogue.match.title]
+    )
     expect(results.get_by_role("status")).to_have_text("1 evenemang hittades")
     assert_no_axe_violations(page)
     visited.append(("3-filtered-list", page.url))
@@ -322,7 +324,8 @@ def test_filters_work_without_javascript(catalogue, new_context, screenshot):
     page.wait_for_url(re.compile(r"kommun=halmstad"))
     query = parse_qs(urlsplit(page.url).query)
     assert (query["kommun"], query["format"]) == (["halmstad"], ["seminar"])
-    expect(page.locator(".results").get_by_role("heading", level=3)).to_have_text(
+    results = page.get_by_role("region", name="Resultat")
+    expect(results.get_by_role("article").get_by_role("heading")).to_have_text(
         [catalogue.match.title, catalogue.other_theme.title]
     )
     screenshot(page, "no-javascript-filtered")
