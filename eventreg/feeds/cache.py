@@ -3,10 +3,15 @@
 Each entry is stored under (feed, locale, base URL) together with the data version it was
 built from; a lookup with another version is a miss and the rebuilt feed replaces the old
 entry. Bounded by entry count and total bytes, least recently used out first.
+
+A large feed takes seconds to build, and right after a change every polling calendar
+misses at once; `get_or_build` lets one request build while the others for the same
+feed wait for its result.
 """
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,6 +31,9 @@ class FeedCache:
         self._entries: OrderedDict[tuple, CachedFeed] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+        # A fixed set of build locks (feeds hash onto them), so arbitrary filter URLs
+        # cannot grow a dictionary of locks.
+        self._build_locks = [threading.Lock() for _ in range(64)]
 
     def get(self, key: tuple, version: str) -> CachedFeed | None:
         with self._lock:
@@ -33,6 +41,17 @@ class FeedCache:
             if entry is None or entry.version != version:
                 return None
             self._entries.move_to_end(key)
+            return entry
+
+    def get_or_build(self, key: tuple, version: str, build: Callable[[], CachedFeed]) -> CachedFeed:
+        entry = self.get(key, version)
+        if entry is not None:
+            return entry
+        with self._build_locks[hash(key) % len(self._build_locks)]:
+            entry = self.get(key, version)  # built by the request we waited for
+            if entry is None:
+                entry = build()
+                self.put(key, entry)
             return entry
 
     def put(self, key: tuple, entry: CachedFeed) -> None:

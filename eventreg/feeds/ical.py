@@ -12,6 +12,7 @@ context is not.
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context
@@ -99,6 +100,13 @@ def event_location(event: Event) -> str:
     return ", ".join(part.strip() for part in parts if part and part.strip())
 
 
+@lru_cache(maxsize=16384)
+def plain_text(markdown_source: str) -> str:
+    """`markdown_to_text`, remembered: rendering Markdown is most of the cost of a feed, and
+    when one event changes the rebuilt feed's other descriptions are the same as before."""
+    return markdown_to_text(markdown_source)
+
+
 def event_summary(event: Event) -> str:
     if event.is_cancelled:
         # Shown by calendar apps that ignore STATUS:CANCELLED.
@@ -117,7 +125,7 @@ def event_description(event: Event, url: str) -> str:
             blocks.append(event.cancellation_reason.strip())
     if event.summary.strip():
         blocks.append(event.summary.strip())
-    body = markdown_to_text(event.description)
+    body = plain_text(event.description or "")
     if body:
         blocks.append(body)
     if event.speakers:

@@ -72,9 +72,8 @@ def _serve(
     locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
     base_url = _base_url()
     cache_key = (feed_key, locale, base_url)
-    cache = feed_cache()
-    entry = cache.get(cache_key, version)
-    if entry is None:
+
+    def build() -> CachedFeed:
         now = utcnow()
         calendar = ical.build_calendar(
             load_events(),
@@ -85,7 +84,7 @@ def _serve(
             locale=locale,
         )
         fingerprint = repr((FORMAT_VERSION, cache_key, version)).encode()
-        entry = CachedFeed(
+        return CachedFeed(
             version=version,
             body=ical.serialize(calendar),
             etag=hashlib.sha256(fingerprint).hexdigest()[:32],
@@ -93,8 +92,8 @@ def _serve(
             # out) changes no remaining row, and If-Modified-Since must still see a change.
             last_modified=max(filter(None, (now, newest_change))).replace(microsecond=0),
         )
-        cache.put(cache_key, entry)
 
+    entry = feed_cache().get_or_build(cache_key, version, build)
     response = Response(entry.body, mimetype="text/calendar")  # werkzeug adds charset=utf-8
     # Weak: a rebuild of the same data differs only in DTSTAMP.
     response.set_etag(entry.etag, weak=True)
