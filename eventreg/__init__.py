@@ -56,6 +56,9 @@ def register_blueprints(app: Flask) -> None:
     from .organiser.views import bp as organiser_bp
 
     app.register_blueprint(organiser_bp)
+    from .admin.views import bp as admin_bp
+
+    app.register_blueprint(admin_bp)
     from .registration.views import bp as registration_bp
 
     app.register_blueprint(registration_bp)

@@ -109,15 +109,23 @@ def make_speaker(event: Event | None = None, **fields) -> Speaker:
 USER_PASSWORD = "correct horse battery staple"
 
 
-def make_user(organisations=(), password: str = USER_PASSWORD, **fields):
-    """An active organiser, member of the given organisations (admin with is_admin=True)."""
+def make_user(organisations=(), password: str = USER_PASSWORD, quick_hash: bool = False, **fields):
+    """An active organiser, member of the given organisations (admin with is_admin=True).
+
+    quick_hash=True stores a low-iteration PBKDF2 hash (still werkzeug's real check), for
+    tests that log in hundreds of times."""
+    from werkzeug.security import generate_password_hash
+
     from eventreg.models import Membership, User
 
     n = next(_sequence)
     values = {"email": f"user{n}@example.se", "name": f"Användare {n}", "is_admin": False}
     values.update(fields)
     user = User(**values)
-    user.set_password(password)
+    if quick_hash:
+        user.password_hash = generate_password_hash(password, "pbkdf2:sha256:1000")
+    else:
+        user.set_password(password)
     user.memberships = [Membership(organisation=o) for o in organisations]
     db.session.add(user)
     db.session.flush()

@@ -1,0 +1,1 @@
+"""Administration: themes, resources, organisations, users and the audit log."""

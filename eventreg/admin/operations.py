@@ -1,0 +1,165 @@
+"""What the administration pages do: add, change and remove themes, resources,
+organisations and accounts. Functions flush; the view commits. Changes are audit-logged."""
+
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, select
+
+from ..extensions import db
+from ..models import AuditEntry, Event, Membership, Organisation, Resource, Theme, User
+from ..models.users import normalise_email
+from ..services.audit import diff
+
+
+class AdminRuleError(Exception):
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+THEME_FIELDS = ("slug", "name_sv", "name_en", "description_sv", "description_en", "position")
+RESOURCE_FIELDS = ("kind", "title", "url", "description", "language", "position")
+ORGANISATION_FIELDS = ("slug", "name", "website", "contact_email")
+
+
+def _log(action: str, label: str, user: User, changes: dict[str, Any]) -> None:
+    db.session.add(AuditEntry(action=action, label=label[:300], user_id=user.id, changes=changes))
+    db.session.flush()
+
+
+def _save(obj, names: tuple[str, ...], values: dict[str, Any]) -> dict:
+    before = {name: getattr(obj, name) for name in names}
+    for name in names:
+        setattr(obj, name, values[name])
+    return diff(before, {name: getattr(obj, name) for name in names})
+
+
+def save_theme(theme: Theme | None, values: dict[str, Any], user: User) -> Theme:
+    """Create (theme=None) or change a theme; the slug must be free."""
+    clash = db.session.scalar(select(Theme).where(Theme.slug == values["slug"]))
+    if clash is not None and clash is not theme:
+        raise AdminRuleError(_("Another theme already uses this address name."), "slug")
+    values = {**values, "position": values.get("position") or 0}
+    created = theme is None
+    theme = theme or Theme()
+    changes = _save(theme, THEME_FIELDS, values)
+    db.session.add(theme)
+    if changes:
+        _log("admin.theme." + ("create" if created else "update"), theme.name_sv, user, changes)
+    return theme
+
+
+def delete_theme(theme: Theme, user: User) -> None:
+    """Remove a theme; events keep their other themes and resources go with it."""
+    from ..models import event_theme
+
+    db.session.execute(delete(event_theme).where(event_theme.c.theme_id == theme.id))
+    _log("admin.theme.delete", theme.name_sv, user, {"slug": [theme.slug, None]})
+    db.session.delete(theme)
+    db.session.flush()
+
+
+def save_resource(
+    resource: Resource | None, theme: Theme, values: dict[str, Any], user: User
+) -> Resource:
+    created = resource is None
+    resource = resource or Resource(theme=theme)
+    changes = _save(resource, RESOURCE_FIELDS, {**values, "position": values.get("position") or 0})
+    db.session.add(resource)
+    if changes:
+        _log("admin.resource." + ("create" if created else "update"), resource.title, user, changes)
+    return resource
+
+
+def delete_resource(resource: Resource, user: User) -> None:
+    _log("admin.resource.delete", resource.title, user, {"url": [resource.url, None]})
+    db.session.delete(resource)
+    db.session.flush()
+
+
+def save_organisation(
+    organisation: Organisation | None, values: dict[str, Any], user: User
+) -> Organisation:
+    clash = db.session.scalar(select(Organisation).where(Organisation.slug == values["slug"]))
+    if clash is not None and clash is not organisation:
+        raise AdminRuleError(_("Another organisation already uses this address name."), "slug")
+    values = {**values, "website": values.get("website") or None,
+              "contact_email": values.get("contact_email") or None}  # fmt: skip
+    created = organisation is None
+    organisation = organisation or Organisation()
+    changes = _save(organisation, ORGANISATION_FIELDS, values)
+    db.session.add(organisation)
+    if changes:
+        action = "admin.organisation." + ("create" if created else "update")
+        _log(action, organisation.name, user, changes)
+    return organisation
+
+
+def delete_organisation(organisation: Organisation, user: User) -> None:
+    """Remove an organisation that has no events (events are history and stay)."""
+    has_events = db.session.scalar(
+        select(func.count()).select_from(Event).where(Event.organisation_id == organisation.id)
+    )
+    if has_events:
+        raise AdminRuleError(_("The organisation has events, so it cannot be removed."))
+    db.session.execute(delete(Membership).where(Membership.organisation_id == organisation.id))
+    _log("admin.organisation.delete", organisation.name, user, {"slug": [organisation.slug, None]})
+    db.session.delete(organisation)
+    db.session.flush()
+
+
+def save_user(
+    account: User | None, values: dict[str, Any], organisation_ids: list[int], acting: User
+) -> User:
+    """Create or change an account and its memberships.
+
+    An administrator cannot take away their own admin right or switch off their own account,
+    so the last administrator cannot lock everyone out by mistake. Passwords are never logged.
+    """
+    email = normalise_email(values["email"])
+    clash = db.session.scalar(select(User).where(User.email == email))
+    if clash is not None and clash is not account:
+        raise AdminRuleError(_("Another account already uses this email address."), "email")
+    is_self = account is not None and account.id == acting.id
+    if is_self and (not values["is_admin"] or not values["active"]):
+        raise AdminRuleError(
+            _("You cannot remove your own administrator right or switch off your own account."),
+            "is_admin",
+        )
+    if account is None and not values.get("password"):
+        raise AdminRuleError(_("Give the new account a password."), "password")
+    known = set(db.session.scalars(select(Organisation.id).where(Organisation.id.in_(
+        organisation_ids))))  # fmt: skip
+    if set(organisation_ids) - known:
+        raise AdminRuleError(_("Choose organisations from the list."), "organisation_ids")
+    created = account is None
+    account = account or User(email=email, name=values["name"], password_hash="")
+    before = _account_state(account)
+    account.email, account.name = email, values["name"]
+    account.is_admin, account.active = bool(values["is_admin"]), bool(values["active"])
+    if values.get("password"):
+        account.set_password(values["password"])
+    current = {m.organisation_id: m for m in account.memberships}
+    account.memberships = [
+        current.get(oid) or Membership(organisation_id=oid) for oid in sorted(known)
+    ]
+    db.session.add(account)
+    db.session.flush()
+    changes = diff(before, _account_state(account))
+    if values.get("password"):
+        changes["password"] = ["…", "…"]
+    if changes:
+        _log("admin.user." + ("create" if created else "update"), account.email, acting, changes)
+    return account
+
+
+def _account_state(account: User) -> dict[str, Any]:
+    return {
+        "email": account.email,
+        "name": account.name,
+        "is_admin": account.is_admin,
+        "active": account.active,
+        "organisation_ids": sorted(account.organisation_ids),
+    }

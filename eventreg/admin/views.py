@@ -1,0 +1,207 @@
+"""Administration pages. Every route needs an administrator (organisers get 403)."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import Organisation, Resource, Theme, User
+from ..organiser.access import admin_required
+from ..organiser.forms import ConfirmForm
+from ..services import audit
+from ..services.events import LABELS
+from . import operations
+from .forms import AuditFilterForm, OrganisationForm, ResourceForm, ThemeForm, UserForm
+from .operations import AdminRuleError
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@admin_required
+def _only_admins():
+    """All of this blueprint is for administrators; the check runs before any view."""
+
+
+def _get(model, object_id: int):
+    return db.session.get(model, object_id) or abort(404)
+
+
+def _commit_or_error(form, field: str = "slug") -> bool:
+    """Commit; a uniqueness race lost at the database shows as a field error."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        getattr(form, field).errors.append(_("This is already in use."))
+        return False
+    return True
+
+
+def _apply_rule_error(form, error: AdminRuleError) -> None:
+    db.session.rollback()
+    if error.field and hasattr(form, error.field):
+        getattr(form, error.field).errors.append(error.message)
+    else:
+        flash(error.message, "error")
+
+
+def _values(form, names) -> dict:
+    return {name: getattr(form, name).data for name in names}
+
+
+@bp.get("/")
+def index():
+    return render_template("admin/index.html")
+
+
+@bp.get("/logg")
+def audit_log():
+    form = AuditFilterForm(request.args)
+    if not form.validate():
+        return render_template("admin/audit_log.html", form=form, history=[]), 400
+    history = audit.audit_entries(
+        event_id=form.event_id.data, action_prefix=form.action.data or None, limit=500
+    )
+    return render_template("admin/audit_log.html", form=form, history=history, labels=LABELS)
+
+
+# --- themes and resources ------------------------------------------------------------------
+
+
+@bp.get("/teman")
+def list_themes():
+    themes = db.session.scalars(select(Theme).order_by(Theme.position, Theme.id)).all()
+    return render_template("admin/themes.html", themes=themes, confirm_form=ConfirmForm())
+
+
+@bp.route("/teman/nytt", methods=["GET", "POST"])
+@bp.route("/teman/<int:theme_id>", methods=["GET", "POST"])
+def edit_theme(theme_id: int | None = None):
+    theme = _get(Theme, theme_id) if theme_id else None
+    form = ThemeForm(obj=theme)
+    if form.validate_on_submit():
+        try:
+            operations.save_theme(theme, _values(form, operations.THEME_FIELDS), current_user)
+        except AdminRuleError as error:
+            _apply_rule_error(form, error)
+        else:
+            if _commit_or_error(form):
+                flash(_("The theme is saved."), "success")
+                return redirect(url_for(".list_themes"))
+    status = 400 if form.errors else 200
+    return render_template("admin/theme_form.html", form=form, theme=theme), status
+
+
+@bp.post("/teman/<int:theme_id>/ta-bort")
+def delete_theme(theme_id: int):
+    theme = _get(Theme, theme_id)
+    operations.delete_theme(theme, current_user)
+    db.session.commit()
+    flash(_("The theme is removed."), "success")
+    return redirect(url_for(".list_themes"))
+
+
+@bp.route("/teman/<int:theme_id>/resurser/ny", methods=["GET", "POST"])
+@bp.route("/resurser/<int:resource_id>", methods=["GET", "POST"])
+def edit_resource(theme_id: int | None = None, resource_id: int | None = None):
+    resource = _get(Resource, resource_id) if resource_id else None
+    theme = resource.theme if resource else _get(Theme, theme_id)
+    form = ResourceForm(obj=resource)
+    if form.validate_on_submit():
+        values = _values(form, operations.RESOURCE_FIELDS)
+        operations.save_resource(resource, theme, values, current_user)
+        db.session.commit()
+        flash(_("The resource is saved."), "success")
+        return redirect(url_for(".list_themes"))
+    status = 400 if form.errors else 200
+    return render_template(
+        "admin/resource_form.html", form=form, resource=resource, theme=theme
+    ), status
+
+
+@bp.post("/resurser/<int:resource_id>/ta-bort")
+def delete_resource(resource_id: int):
+    operations.delete_resource(_get(Resource, resource_id), current_user)
+    db.session.commit()
+    flash(_("The resource is removed."), "success")
+    return redirect(url_for(".list_themes"))
+
+
+# --- organisations -------------------------------------------------------------------------
+
+
+@bp.get("/organisationer")
+def list_organisations():
+    organisations = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    return render_template(
+        "admin/organisations.html", organisations=organisations, confirm_form=ConfirmForm()
+    )
+
+
+@bp.route("/organisationer/ny", methods=["GET", "POST"])
+@bp.route("/organisationer/<int:organisation_id>", methods=["GET", "POST"])
+def edit_organisation(organisation_id: int | None = None):
+    organisation = _get(Organisation, organisation_id) if organisation_id else None
+    form = OrganisationForm(obj=organisation)
+    if form.validate_on_submit():
+        try:
+            operations.save_organisation(
+                organisation, _values(form, operations.ORGANISATION_FIELDS), current_user
+            )
+        except AdminRuleError as error:
+            _apply_rule_error(form, error)
+        else:
+            if _commit_or_error(form):
+                flash(_("The organisation is saved."), "success")
+                return redirect(url_for(".list_organisations"))
+    status = 400 if form.errors else 200
+    return render_template(
+        "admin/organisation_form.html", form=form, organisation=organisation
+    ), status
+
+
+@bp.post("/organisationer/<int:organisation_id>/ta-bort")
+def delete_organisation(organisation_id: int):
+    try:
+        operations.delete_organisation(_get(Organisation, organisation_id), current_user)
+    except AdminRuleError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("The organisation is removed."), "success")
+    return redirect(url_for(".list_organisations"))
+
+
+# --- accounts ------------------------------------------------------------------------------
+
+
+@bp.get("/anvandare")
+def list_users():
+    users = db.session.scalars(select(User).order_by(User.name)).all()
+    return render_template("admin/users.html", users=users)
+
+
+@bp.route("/anvandare/ny", methods=["GET", "POST"])
+@bp.route("/anvandare/<int:user_id>", methods=["GET", "POST"])
+def edit_user(user_id: int | None = None):
+    account = _get(User, user_id) if user_id else None
+    organisations = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    form = UserForm(organisations, obj=account)
+    if request.method == "GET" and account is not None:
+        form.organisation_ids.data = sorted(account.organisation_ids)
+    if form.validate_on_submit():
+        values = _values(form, ("email", "name", "is_admin", "active", "password"))
+        try:
+            operations.save_user(account, values, form.organisation_ids.data or [], current_user)
+        except AdminRuleError as error:
+            _apply_rule_error(form, error)
+        else:
+            if _commit_or_error(form, "email"):
+                flash(_("The account is saved."), "success")
+                return redirect(url_for(".list_users"))
+    status = 400 if form.errors else 200
+    return render_template("admin/user_form.html", form=form, account=account), status

@@ -1,0 +1,325 @@
+"""The permission matrix: every organiser and admin route × {anonymous, organiser of another
+organisation, organiser of the owning organisation, admin}, with ids guessed in URLs and
+forms; and CSRF on every state-changing route."""
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from eventreg.extensions import db
+from eventreg.models import AuditEntry, Event, Organisation, Theme, User, utcnow
+from tests.factories import (
+    USER_PASSWORD,
+    make_event,
+    make_organisation,
+    make_resource,
+    make_theme,
+    make_user,
+)
+
+BLUEPRINTS = ("organiser", "admin")
+ROLES = ("anonymous", "other", "owner", "admin")
+
+
+@dataclass
+class World:
+    owning: Organisation
+    other_organisation: Organisation
+    owner: User
+    other: User
+    admin: User
+    event: Event  # published, of the owning organisation
+    draft: Event  # draft, of the owning organisation
+    theme: Theme
+    resource_id: int
+    empty_organisation: Organisation
+
+
+@pytest.fixture
+def world() -> World:
+    owning = make_organisation(name="Varbergs kommun")
+    other_organisation = make_organisation(name="Hylte kommun")
+    empty = make_organisation(name="Tom organisation")
+    theme = make_theme()
+    resource = make_resource(theme=theme)
+    start = utcnow().replace(microsecond=0, second=0) + timedelta(days=20)
+    world = World(
+        owning=owning,
+        other_organisation=other_organisation,
+        owner=make_user(organisations=[owning], quick_hash=True),
+        other=make_user(organisations=[other_organisation], quick_hash=True),
+        admin=make_user(is_admin=True, quick_hash=True),
+        event=make_event(organisation=owning, start_dt=start, capacity=30),
+        draft=make_event(organisation=owning, status="draft", start_dt=start),
+        theme=theme,
+        resource_id=resource.id,
+        empty_organisation=empty,
+    )
+    db.session.commit()
+    return world
+
+
+def event_form(w: World, organisation: Organisation, **overrides) -> dict:
+    values = {
+        "organisation_id": str(organisation.id),
+        "title": "Nytt seminarium",
+        "format": "seminar",
+        "language_codes": ["sv"],
+        "start_dt": "2031-02-10T09:00",
+        "end_dt": "2031-02-10T11:00",
+        "municipality": "varberg",
+        "theme_ids": [str(w.theme.id)],
+    }
+    values.update(overrides)
+    return values
+
+
+# kind: "event" – belongs to the owning organisation (others 403);
+#       "account" – any logged-in user; "admin" – administrators only;
+#       "public" – no login needed.
+@dataclass
+class Route:
+    kind: str
+    url: object  # World -> str
+    data: object = None  # World -> dict, for POST
+
+
+ROUTES: dict[tuple[str, str], Route] = {
+    ("/arrangor/logga-in", "GET"): Route("public", lambda w: "/arrangor/logga-in"),
+    ("/arrangor/logga-in", "POST"): Route(
+        "public", lambda w: "/arrangor/logga-in",
+        lambda w: {"email": w.owner.email, "password": USER_PASSWORD}),
+    ("/arrangor/logga-ut", "POST"): Route("public", lambda w: "/arrangor/logga-ut", lambda w: {}),
+    ("/arrangor/", "GET"): Route("account", lambda w: "/arrangor/"),
+    ("/arrangor/evenemang/nytt", "GET"): Route("account", lambda w: "/arrangor/evenemang/nytt"),
+    # A guessed organisation id in the form: the owning organisation's.
+    ("/arrangor/evenemang/nytt", "POST"): Route(
+        "event", lambda w: "/arrangor/evenemang/nytt", lambda w: event_form(w, w.owning)),
+    ("/arrangor/evenemang/<int:event_id>", "GET"): Route(
+        "event", lambda w: f"/arrangor/evenemang/{w.event.id}"),
+    ("/arrangor/evenemang/<int:event_id>/redigera", "GET"): Route(
+        "event", lambda w: f"/arrangor/evenemang/{w.event.id}/redigera"),
+    ("/arrangor/evenemang/<int:event_id>/redigera", "POST"): Route(
+        "event", lambda w: f"/arrangor/evenemang/{w.event.id}/redigera",
+        lambda w: event_form(w, w.owning, title="Ändrad titel")),
+    ("/arrangor/evenemang/<int:event_id>/forhandsvisning", "GET"): Route(
+        "event", lambda w: f"/arrangor/evenemang/{w.draft.id}/forhandsvisning"),
+    ("/arrangor/evenemang/<int:event_id>/kopiera", "GET"): Route(
+        "event", lambda w: f"/arrangor/evenemang/{w.event.id}/kopiera"),
+    ("/arrangor/evenemang/<int:event_id>/kopiera", "POST"): Route(
+        "event", lambda w: f"/arrangor/evenemang/{w.event.id}/kopiera",
+        lambda w: {"start_dt": "2031-03-01T10:00"}),
+    ("/arrangor/evenemang/<int:event_id>/publicera", "POST"): Route(
+        "event", lambda w: f"/arrangor/evenemang/{w.draft.id}/publicera", lambda w: {}),
+    ("/arrangor/evenemang/<int:event_id>/avpublicera", "POST"): Route(
+        "event", lambda w: f"/arrangor/evenemang/{w.event.id}/avpublicera", lambda w: {}),
+    ("/arrangor/evenemang/<int:event_id>/stall-in", "GET"): Route(
+        "event", lambda w: f"/arrangor/evenemang/{w.event.id}/stall-in"),
+    ("/arrangor/evenemang/<int:event_id>/stall-in", "POST"): Route(
+        "event", lambda w: f"/arrangor/evenemang/{w.event.id}/stall-in",
+        lambda w: {"reason": "Sjukdom"}),
+    ("/arrangor/evenemang/<int:event_id>/ta-bort", "GET"): Route(
+        "event", lambda w: f"/arrangor/evenemang/{w.draft.id}/ta-bort"),
+    ("/arrangor/evenemang/<int:event_id>/ta-bort", "POST"): Route(
+        "event", lambda w: f"/arrangor/evenemang/{w.draft.id}/ta-bort", lambda w: {}),
+    ("/admin/", "GET"): Route("admin", lambda w: "/admin/"),
+    ("/admin/logg", "GET"): Route("admin", lambda w: "/admin/logg"),
+    ("/admin/teman", "GET"): Route("admin", lambda w: "/admin/teman"),
+    ("/admin/teman/nytt", "GET"): Route("admin", lambda w: "/admin/teman/nytt"),
+    ("/admin/teman/nytt", "POST"): Route(
+        "admin", lambda w: "/admin/teman/nytt",
+        lambda w: {"slug": "nytt-tema", "name_sv": "Nytt", "name_en": "New"}),
+    ("/admin/teman/<int:theme_id>", "GET"): Route("admin", lambda w: f"/admin/teman/{w.theme.id}"),
+    ("/admin/teman/<int:theme_id>", "POST"): Route(
+        "admin", lambda w: f"/admin/teman/{w.theme.id}",
+        lambda w: {"slug": w.theme.slug, "name_sv": "Ändrat", "name_en": "Changed"}),
+    ("/admin/teman/<int:theme_id>/ta-bort", "POST"): Route(
+        "admin", lambda w: f"/admin/teman/{w.theme.id}/ta-bort", lambda w: {}),
+    ("/admin/teman/<int:theme_id>/resurser/ny", "GET"): Route(
+        "admin", lambda w: f"/admin/teman/{w.theme.id}/resurser/ny"),
+    ("/admin/teman/<int:theme_id>/resurser/ny", "POST"): Route(
+        "admin", lambda w: f"/admin/teman/{w.theme.id}/resurser/ny",
+        lambda w: {"kind": "reading", "title": "Läs", "url": "https://example.se/",
+                   "language": "sv"}),
+    ("/admin/resurser/<int:resource_id>", "GET"): Route(
+        "admin", lambda w: f"/admin/resurser/{w.resource_id}"),
+    ("/admin/resurser/<int:resource_id>", "POST"): Route(
+        "admin", lambda w: f"/admin/resurser/{w.resource_id}",
+        lambda w: {"kind": "course", "title": "Kurs", "url": "https://example.se/k",
+                   "language": "sv"}),
+    ("/admin/resurser/<int:resource_id>/ta-bort", "POST"): Route(
+        "admin", lambda w: f"/admin/resurser/{w.resource_id}/ta-bort", lambda w: {}),
+    ("/admin/organisationer", "GET"): Route("admin", lambda w: "/admin/organisationer"),
+    ("/admin/organisationer/ny", "GET"): Route("admin", lambda w: "/admin/organisationer/ny"),
+    ("/admin/organisationer/ny", "POST"): Route(
+        "admin", lambda w: "/admin/organisationer/ny",
+        lambda w: {"slug": "ny-org", "name": "Ny organisation"}),
+    ("/admin/organisationer/<int:organisation_id>", "GET"): Route(
+        "admin", lambda w: f"/admin/organisationer/{w.owning.id}"),
+    ("/admin/organisationer/<int:organisation_id>", "POST"): Route(
+        "admin", lambda w: f"/admin/organisationer/{w.owning.id}",
+        lambda w: {"slug": w.owning.slug, "name": "Varbergs kommun (ändrad)"}),
+    ("/admin/organisationer/<int:organisation_id>/ta-bort", "POST"): Route(
+        "admin", lambda w: f"/admin/organisationer/{w.empty_organisation.id}/ta-bort",
+        lambda w: {}),
+    ("/admin/anvandare", "GET"): Route("admin", lambda w: "/admin/anvandare"),
+    ("/admin/anvandare/ny", "GET"): Route("admin", lambda w: "/admin/anvandare/ny"),
+    ("/admin/anvandare/ny", "POST"): Route(
+        "admin", lambda w: "/admin/anvandare/ny",
+        lambda w: {"email": "ny@example.se", "name": "Ny", "active": "y",
+                   "password": "ett-långt-lösenord", "password_again": "ett-långt-lösenord",
+                   "organisation_ids": [str(w.owning.id)]}),
+    ("/admin/anvandare/<int:user_id>", "GET"): Route(
+        "admin", lambda w: f"/admin/anvandare/{w.owner.id}"),
+    # Makes the owner an admin: exactly what an organiser must not be able to do.
+    ("/admin/anvandare/<int:user_id>", "POST"): Route(
+        "admin", lambda w: f"/admin/anvandare/{w.owner.id}",
+        lambda w: {"email": w.owner.email, "name": w.owner.name, "active": "y",
+                   "is_admin": "y", "organisation_ids": [str(w.owning.id)]}),
+}  # fmt: skip
+
+
+def app_routes(app) -> set[tuple[str, str]]:
+    return {
+        (rule.rule, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.split(".")[0] in BLUEPRINTS
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+
+
+def test_every_organiser_and_admin_route_is_in_the_matrix(app):
+    assert app_routes(app) == set(ROUTES)
+
+
+def expected(route: Route, role: str) -> str:
+    if route.kind == "public":
+        return "allow"
+    if role == "anonymous":
+        return "login"
+    if route.kind == "account":
+        return "allow"
+    if route.kind == "admin":
+        return "allow" if role == "admin" else "forbidden"
+    return "forbidden" if role == "other" else "allow"
+
+
+def outcome(response) -> str:
+    location = response.headers.get("Location", "")
+    if response.status_code == 302 and "/arrangor/logga-in" in location:
+        return "login"
+    if response.status_code == 403:
+        return "forbidden"
+    if response.status_code in (200, 302):
+        return "allow"
+    return f"status {response.status_code}"
+
+
+def client_as(app, world: World, role: str):
+    client = app.test_client()
+    if role != "anonymous":
+        user = getattr(world, role)
+        response = client.post(
+            "/arrangor/logga-in", data={"email": user.email, "password": USER_PASSWORD}
+        )
+        assert response.status_code == 302
+    return client
+
+
+def changes_made() -> tuple[int, int, int]:
+    return (
+        db.session.scalar(select(func.count()).select_from(AuditEntry)),
+        db.session.scalar(select(func.count()).select_from(Event)),
+        db.session.scalar(select(func.count()).select_from(User)),
+    )
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("rule", "method"), sorted(ROUTES))
+def test_permission_matrix(app, world, rule, method, role):
+    route = ROUTES[(rule, method)]
+    client = client_as(app, world, role)
+    before = changes_made()
+    url = route.url(world)
+    if method == "GET":
+        response = client.get(url)
+    else:
+        response = client.post(url, data=route.data(world))
+    assert outcome(response) == expected(route, role), response.get_data(as_text=True)[:2000]
+    db.session.expire_all()
+    if expected(route, role) != "allow":
+        assert changes_made() == before  # a refused request changes nothing
+        assert db.session.get(User, world.owner.id).is_admin is False
+    elif method == "POST" and route.kind in ("event", "admin"):
+        assert changes_made() != before  # the allowed change was made and logged
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/arrangor/evenemang/{missing}",
+        "/arrangor/evenemang/{missing}/redigera",
+        "/arrangor/evenemang/{missing}/forhandsvisning",
+        "/admin/teman/{missing}",
+        "/admin/resurser/{missing}",
+        "/admin/organisationer/{missing}",
+        "/admin/anvandare/{missing}",
+    ],
+)
+def test_a_guessed_id_that_does_not_exist_is_404(app, world, url):
+    client = client_as(app, world, "admin")
+    assert client.get(url.format(missing=999999)).status_code == 404
+
+
+def test_an_organiser_cannot_move_their_event_to_another_organisation(app, world):
+    client = client_as(app, world, "owner")
+    response = client.post(
+        f"/arrangor/evenemang/{world.event.id}/redigera",
+        data=event_form(world, world.other_organisation),
+    )
+    assert response.status_code == 403
+    db.session.expire_all()
+    assert db.session.get(Event, world.event.id).organisation_id == world.owning.id
+
+
+def test_an_organiser_without_organisations_cannot_create_events(app, world):
+    loner = make_user(quick_hash=True)
+    db.session.commit()
+    client = app.test_client()
+    client.post("/arrangor/logga-in", data={"email": loner.email, "password": USER_PASSWORD})
+    assert client.get("/arrangor/evenemang/nytt").status_code == 403
+
+
+def test_organisation_choices_are_only_the_users_own(app, world):
+    client = client_as(app, world, "owner")
+    html = client.get("/arrangor/evenemang/nytt").get_data(as_text=True)
+    assert "Varbergs kommun" in html and "Hylte kommun" not in html
+
+
+def csrf_token(client) -> str:
+    page = client.get("/arrangor/logga-in").get_data(as_text=True)
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+@pytest.mark.parametrize("rule", sorted(rule for rule, method in ROUTES if method == "POST"))
+def test_every_post_route_needs_a_csrf_token(csrf_app, world, rule):
+    client = csrf_app.test_client()
+    token = csrf_token(client)
+    response = client.post(
+        "/arrangor/logga-in",
+        data={"email": world.admin.email, "password": USER_PASSWORD, "csrf_token": token},
+    )
+    assert response.status_code == 302
+    route = ROUTES[(rule, "POST")]
+    before = changes_made()
+    response = client.post(route.url(world), data=route.data(world))
+    assert response.status_code == 400
+    db.session.expire_all()
+    assert changes_made() == before
+    # The same request with the token goes through (so the 400 was the missing token).
+    if rule != "/arrangor/logga-in":
+        data = {**route.data(world), "csrf_token": token}
+        assert client.post(route.url(world), data=data).status_code in (200, 302)
