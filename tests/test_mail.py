@@ -1,0 +1,345 @@
+"""Emails: building, the outbox, and delivery to a real SMTP server on loopback (aiosmtpd),
+including a server that is down, refuses, or a sender that died mid-send."""
+
+from collections import Counter
+from datetime import timedelta
+from email import message_from_bytes
+from email.policy import default
+from pathlib import Path
+
+import icalendar
+import pytest
+from sqlalchemy import func, select
+
+from eventreg.extensions import db
+from eventreg.feeds.ical import event_uid
+from eventreg.mail import sender as mail_sender
+from eventreg.mail.messages import OutgoingEmail, build_message, format_recipient
+from eventreg.models import OutboxEmail, Registration, utcnow
+from eventreg.services import registrations as service
+from tests.factories import local, make_event, make_registration, registration_form
+from tests.smtp_fixtures import running_smtp_server
+
+LATER = timedelta(hours=3)  # past every back-off a test can cause
+
+
+@pytest.fixture
+def smtp_server(app):
+    with running_smtp_server(app) as server:
+        yield server
+
+
+def outbox() -> list[OutboxEmail]:
+    return list(db.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id)))
+
+
+def calendar_part(message):
+    parts = [p for p in message.iter_attachments() if p.get_content_type() == "text/calendar"]
+    return parts[0] if parts else None
+
+
+# --- building -------------------------------------------------------------------------
+
+
+def test_a_message_has_text_html_and_a_calendar_attachment():
+    message = build_message(
+        OutgoingEmail(
+            sender="eventreg <noreply@example.se>",
+            recipient=format_recipient("Åsa Öberg", "asa@example.se"),
+            subject="Anmälan bekräftad: Språkcafé",
+            text="Hej Åsa",
+            html="<p>Hej Åsa</p>",
+            message_id="<1@example.se>",
+            ics=b"BEGIN:VCALENDAR\r\nMETHOD:PUBLISH\r\nEND:VCALENDAR\r\n",
+            ics_method="PUBLISH",
+            ics_filename="sprakcafe.ics",
+        )
+    )
+    parsed = message_from_bytes(message.as_bytes(), policy=default)
+    assert parsed["Subject"] == "Anmälan bekräftad: Språkcafé"
+    assert parsed["To"].addresses[0].display_name == "Åsa Öberg"
+    assert parsed.get_body(("plain",)).get_content().strip() == "Hej Åsa"
+    assert parsed.get_body(("html",)).get_content().strip() == "<p>Hej Åsa</p>"
+    attachment = calendar_part(parsed)
+    assert attachment.get_filename() == "sprakcafe.ics"
+    assert attachment.get_param("method") == "PUBLISH"
+    assert attachment.get_param("charset") == "utf-8"
+    assert b"METHOD:PUBLISH" in attachment.get_payload(decode=True)
+
+
+@pytest.mark.parametrize(
+    ("name", "address"),
+    [("Eve\r\nBcc: x@example.se", "eve@example.se"), ("Eve", "eve@example.se\nBcc: x@e.se")],
+)
+def test_recipients_with_line_breaks_are_refused(name, address):
+    with pytest.raises(ValueError):
+        format_recipient(name, address)
+
+
+def test_emails_are_written_in_the_attendees_language():
+    event = make_event(start_dt=local(2026, 12, 1, 9).astimezone(), capacity=10)
+    swedish = make_registration(event, locale="sv")
+    english = make_registration(event, locale="en")
+    by_registration = {e.registration_id: e for e in outbox()}
+    sv, en = by_registration[swedish.id], by_registration[english.id]
+    # Dates come from Babel's locale data: a Tuesday in each language.
+    assert "tisdag" in sv.body_text and "tisdag" in sv.body_html
+    assert "Tuesday" in en.body_text and "Tuesday" in en.body_html
+    assert '<html lang="sv">' in sv.body_html and '<html lang="en">' in en.body_html
+    assert en.subject == f"Registration confirmed: {event.title}"
+
+
+def test_each_email_carries_the_manage_link():
+    event = make_event(capacity=1)
+    holder, waiting = make_registration(event), make_registration(event)
+    service.cancel_registration(holder)
+    for email in outbox():
+        link = f"/anmalan/{service.manage_token(email.registration)}"
+        if email.kind == "cancellation":
+            assert f"/evenemang/{event.public_id}/" in email.body_text
+            continue
+        assert link in email.body_text and link in email.body_html, email.kind
+    assert [e.kind for e in outbox()] == ["confirmation", "waiting", "cancellation", "promotion"]
+    assert [e.ics_method for e in outbox()] == ["PUBLISH", None, None, "PUBLISH"]
+    assert waiting.is_confirmed
+
+
+def test_links_in_emails_use_base_url_when_configured(app):
+    app.config["BASE_URL"] = "https://evenemang.halland.example/"
+    try:
+        registration = make_registration(make_event())
+    finally:
+        app.config["BASE_URL"] = None
+    (email,) = outbox()
+    token = service.manage_token(registration)
+    assert f"https://evenemang.halland.example/anmalan/{token}" in email.body_text
+
+
+# --- delivery without SMTP: the outbox folder -----------------------------------------
+
+
+def test_without_mail_server_emails_are_written_to_the_outbox_folder(app):
+    assert not app.config.get("MAIL_SERVER")
+    registration = make_registration(make_event())
+    db.session.commit()
+    report = mail_sender.send_due()
+    assert report.sent == 1
+    (email,) = outbox()
+    assert email.status == "sent" and email.sent_at is not None
+    path = Path(app.config["OUTBOX_DIR"]) / mail_sender.eml_filename(email)
+    parsed = message_from_bytes(path.read_bytes(), policy=default)
+    assert parsed["To"].addresses[0].addr_spec == registration.email
+    assert parsed["Message-ID"] == email.message_id
+    assert calendar_part(parsed) is not None
+    assert mail_sender.send_due().sent == 0  # nothing goes twice
+
+
+# --- delivery over SMTP ---------------------------------------------------------------
+
+
+def test_confirmation_arrives_over_smtp_with_text_html_and_the_event(client, smtp_server):
+    event = make_event(title="Språkcafé i Varberg", capacity=10)
+    db.session.commit()
+    data = registration_form(name="Åsa Öberg", email="asa@example.se")
+    response = client.post(f"/evenemang/{event.public_id}/anmalan?lang=en", data=data)
+    assert response.status_code == 302
+    assert mail_sender.send_due().sent == 1
+    (message,) = smtp_server.messages
+    assert message["To"].addresses[0].addr_spec == "asa@example.se"
+    assert message["To"].addresses[0].display_name == "Åsa Öberg"
+    assert message["Subject"] == "Registration confirmed: Språkcafé i Varberg"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    registration = db.session.scalar(select(Registration))
+    manage = f"/anmalan/{service.manage_token(registration)}"
+    assert "Hello Åsa Öberg" in text and manage in text
+    assert manage in html and "<html" in html
+    attachment = calendar_part(message)
+    assert attachment.get_content_type() == "text/calendar"
+    assert attachment.get_param("method") == "PUBLISH"
+    calendar = icalendar.Calendar.from_ical(attachment.get_payload(decode=True))
+    assert str(calendar["METHOD"]) == "PUBLISH"
+    (vevent,) = calendar.walk("VEVENT")
+    assert str(vevent["UID"]) == event_uid(event)
+    assert str(vevent["SUMMARY"]) == "Språkcafé i Varberg"
+
+
+def test_a_waiting_list_email_has_no_calendar_file(smtp_server):
+    make_registration(make_event(capacity=0))
+    db.session.commit()
+    mail_sender.send_due()
+    (message,) = smtp_server.messages
+    assert "waiting list" in message["Subject"]
+    assert calendar_part(message) is None
+
+
+def test_with_the_server_down_nothing_is_lost_and_each_email_arrives_once(client, smtp_server):
+    event = make_event(capacity=2)
+    db.session.commit()
+    smtp_server.stop()
+
+    # Registrations and a cancellation succeed while the mail server is down.
+    for n in range(4):
+        data = registration_form(email=f"person{n}@example.se")
+        response = client.post(f"/evenemang/{event.public_id}/anmalan", data=data)
+        assert response.status_code == 302
+    first = db.session.scalar(select(Registration).order_by(Registration.id))
+    assert client.post(f"/anmalan/{service.manage_token(first)}/avboka").status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(Registration)) == 4
+
+    report = mail_sender.send_due()
+    assert report.sent == 0 and report.retried == 1  # the run stops at the first failure
+    tried = [e for e in outbox() if e.attempts]
+    assert len(tried) == 1 and tried[0].status == "pending" and tried[0].last_error
+    assert tried[0].next_attempt_at > utcnow()
+    assert mail_sender.send_due().sent == 0  # still down, and the failed one is backing off
+    assert all(e.status == "pending" for e in outbox())
+
+    smtp_server.start()
+    report = mail_sender.send_due(now=utcnow() + LATER)
+    emails = outbox()
+    assert report.sent == len(emails) == 6  # 2 confirmations, 2 waiting, cancel, promotion
+    assert all(e.status == "sent" for e in emails)
+    assert mail_sender.send_due(now=utcnow() + 2 * LATER).sent == 0
+
+    received = Counter(message["Message-ID"] for message in smtp_server.messages)
+    assert received == Counter({email.message_id: 1 for email in emails})
+    subjects = sorted(message["Subject"].split(":")[0] for message in smtp_server.messages)
+    assert subjects.count("Registration confirmed") == 2
+
+
+def test_a_permanently_refused_recipient_fails_and_the_rest_still_go(smtp_server):
+    event = make_event()
+    make_registration(event, email="nobody@example.se")
+    make_registration(event, email="somebody@example.se")
+    db.session.commit()
+    smtp_server.handler.refuse["nobody@example.se"] = "550 5.1.1 No such user"
+    report = mail_sender.send_due()
+    assert (report.sent, report.failed) == (1, 1)
+    refused, delivered = outbox()
+    assert refused.status == "failed" and "550" in refused.last_error
+    assert delivered.status == "sent"
+    assert [m["To"].addresses[0].addr_spec for m in smtp_server.messages] == ["somebody@example.se"]
+
+
+def test_a_temporary_refusal_is_retried_later(smtp_server):
+    make_registration(make_event(), email="busy@example.se")
+    db.session.commit()
+    smtp_server.handler.refuse["busy@example.se"] = "451 4.3.0 Try again later"
+    assert mail_sender.send_due().retried == 1
+    (email,) = outbox()
+    assert email.status == "pending" and email.attempts == 1
+    smtp_server.handler.refuse.clear()
+    assert mail_sender.send_due().sent == 0  # not due yet
+    assert mail_sender.send_due(now=utcnow() + LATER).sent == 1
+    assert len(smtp_server.messages) == 1
+
+
+def test_after_the_last_attempt_an_email_is_failed_not_deleted(app, smtp_server, runner):
+    make_registration(make_event())
+    db.session.commit()
+    smtp_server.stop()
+    app.config["MAIL_MAX_ATTEMPTS"] = 2
+    try:
+        mail_sender.send_due()
+        mail_sender.send_due(now=utcnow() + LATER)
+    finally:
+        del app.config["MAIL_MAX_ATTEMPTS"]
+    (email,) = outbox()
+    assert email.status == "failed" and email.attempts == 2
+    smtp_server.start()
+    result = runner.invoke(args=["send-mail", "--requeue-failed"])
+    assert result.exit_code == 0, result.output
+    assert "Requeued 1" in result.output and "Sent 1" in result.output
+    assert len(smtp_server.messages) == 1
+
+
+def test_an_email_left_mid_send_by_a_crash_is_never_sent_again_on_its_own(smtp_server, runner):
+    make_registration(make_event())
+    db.session.commit()
+    (email,) = outbox()
+    # A sender claimed it, handed it to the server, and died before recording the result.
+    email.status, email.claimed_at, email.attempts = "sending", utcnow() - timedelta(hours=1), 1
+    db.session.commit()
+    report = mail_sender.send_due()
+    assert report.sent == 0 and report.uncertain == [email.id]
+    db.session.refresh(email)
+    assert email.status == "uncertain"
+    assert smtp_server.messages == []
+    assert mail_sender.send_due(now=utcnow() + LATER).sent == 0
+    # A person checked the server's log and decided to send it.
+    result = runner.invoke(args=["send-mail", "--requeue-uncertain"])
+    assert "Requeued 1" in result.output and "Sent 1" in result.output
+    assert len(smtp_server.messages) == 1
+
+
+def test_an_email_is_claimed_by_only_one_sender():
+    make_registration(make_event())
+    db.session.commit()
+    (email,) = outbox()
+    now = utcnow()
+    assert mail_sender._claim(email.id, now) is True
+    assert mail_sender._claim(email.id, now) is False  # a second sender finds it taken
+    db.session.refresh(email)
+    assert email.status == "sending" and email.attempts == 1
+
+
+def test_backoff_grows_and_is_capped():
+    delays = [mail_sender.backoff(n) for n in range(1, 10)]
+    assert delays[:4] == [timedelta(minutes=m) for m in (1, 2, 4, 8)]
+    assert delays == sorted(delays) and max(delays) == timedelta(hours=1)
+
+
+def test_send_mail_command_reports_what_it_did(runner):
+    make_registration(make_event())
+    make_registration(make_event())
+    db.session.commit()
+    result = runner.invoke(args=["send-mail"])
+    assert result.exit_code == 0
+    assert "Sent 2, to retry 0, failed 0." in result.output
+
+
+# --- anonymisation command ------------------------------------------------------------
+
+
+def test_anonymise_command_erases_old_registrations_and_their_emails(app, runner):
+    old = make_event(capacity=5)
+    kept = make_event(capacity=5)
+    old_registration = make_registration(old, name="Amina Yusuf", email="amina@example.se")
+    kept_registration = make_registration(kept, name="Erik Johansson")
+    db.session.commit()
+    mail_sender.send_due()  # writes .eml copies to the outbox folder
+    folder = Path(app.config["OUTBOX_DIR"])
+    old_email = db.session.scalar(
+        select(OutboxEmail).where(OutboxEmail.registration_id == old_registration.id)
+    )
+    kept_email = db.session.scalar(
+        select(OutboxEmail).where(OutboxEmail.registration_id == kept_registration.id)
+    )
+    assert (folder / mail_sender.eml_filename(old_email)).exists()
+    end = utcnow() - timedelta(days=31)
+    old.start_dt, old.end_dt = end - timedelta(hours=2), end
+    db.session.commit()
+
+    result = runner.invoke(args=["anonymise-registrations", "--days", "30"])
+    assert result.exit_code == 0, result.output
+    assert "Anonymised 1 registration(s)" in result.output
+    db.session.expire_all()
+    assert old_registration.name == "" and old_registration.email is None
+    assert old_registration.status == "confirmed" and old_registration.sector == "municipality"
+    assert old_email.status == "purged" and old_email.body_text == ""
+    assert not (folder / mail_sender.eml_filename(old_email)).exists()
+    assert (folder / mail_sender.eml_filename(kept_email)).exists()
+    assert kept_registration.name == "Erik Johansson"
+
+
+def test_anonymise_command_defaults_to_the_retention_setting(app, runner):
+    event = make_event()
+    registration = make_registration(event)
+    end = utcnow() - timedelta(days=app.config["RETENTION_DAYS"] - 1)
+    event.start_dt, event.end_dt = end - timedelta(hours=2), end
+    db.session.commit()
+    result = runner.invoke(args=["anonymise-registrations"])
+    assert "Anonymised 0" in result.output and "90 days" in result.output
+    db.session.refresh(registration)
+    assert registration.anonymised_at is None
