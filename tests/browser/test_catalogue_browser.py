@@ -182,6 +182,24 @@ def test_page_fits_a_phone_without_sideways_scrolling(
     assert_no_axe_violations(page)
 
 
+def test_pagination_keeps_the_filters_and_passes_axe(
+    catalogue, app, monkeypatch, page, assert_no_axe_violations, screenshot
+):
+    monkeypatch.setitem(app.config, "EVENTS_PER_PAGE", 2)  # read per request by the server
+    page.goto("/evenemang/?kommun=halmstad")
+    pages = page.get_by_role("navigation", name="Sidor")
+    expect(pages.get_by_role("link", name="Sida 1")).to_have_attribute("aria-current", "page")
+    assert_no_axe_violations(page)
+
+    pages.get_by_role("link", name="Nästa").click()
+    query = parse_qs(urlsplit(page.url).query)
+    assert (query["kommun"], query["sida"]) == (["halmstad"], ["2"])
+    expect(pages.get_by_role("link", name="Sida 2")).to_have_attribute("aria-current", "page")
+    expect(pages.get_by_role("link", name="Föregående")).to_be_visible()
+    assert_no_axe_violations(page)
+    screenshot(page, "paginated-list-page-2")
+
+
 def test_browse_home_theme_filtered_list_and_event(
     catalogue, page, live_server, new_context, screenshot, assert_no_axe_violations
 ):
