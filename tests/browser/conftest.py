@@ -104,8 +104,8 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
-    """Every page is opened as a visitor in Sweden would: Swedish browser locale (date
-    inputs show yyyy-mm-dd) and Stockholm time."""
+    """Every page is opened as a visitor in Sweden would: Swedish browser locale and
+    Stockholm time."""
     return {**browser_context_args, "locale": "sv-SE", "timezone_id": "Europe/Stockholm"}
 
 
