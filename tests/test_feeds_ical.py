@@ -62,26 +62,43 @@ def test_event_properties():
     assert "Stadsbiblioteket, Fredsgatan 1, Halmstad" == str(vevent["location"])
 
 
-def test_cancel_method_keeps_uid_and_cancels():
-    event = make_event()
+def test_cancel_message_for_email_keeps_uid_raises_sequence_and_names_organizer():
+    organisation = make_organisation(name="Region Halland", contact_email="info@example.se")
+    event = make_event(organisation=organisation)
+    before = only_event(build_calendar([event], base_url=BASE, name="x"))
     event.status = "cancelled"
     db.session.flush()
+    sent = datetime(2027, 1, 1, 9, 30, tzinfo=UTC)
     parsed = parse(
         build_calendar(
             [event],
             base_url=BASE,
             name="x",
             method="CANCEL",
-            now=datetime(2027, 1, 1, tzinfo=UTC) + timedelta(0),
+            now=sent,
+            attendee="deltagare@example.se",
         )
     )
     assert str(parsed["method"]) == "CANCEL"
     (vevent,) = parsed.walk("VEVENT")
-    assert str(vevent["uid"]) == event_uid(event)
+    assert str(vevent["uid"]) == str(before["uid"]) == event_uid(event)
     assert str(vevent["status"]) == "CANCELLED"
-    assert int(vevent["sequence"]) == event.revision == 1
+    assert int(vevent["sequence"]) > int(before["sequence"])
+    assert int(vevent["sequence"]) == event.revision
     assert str(vevent["summary"]).startswith("INSTÄLLT: ")
-    assert "organizer" in vevent or not event.organisation.contact_email
+    assert vevent.decoded("dtstamp") == sent
+    # iTIP messages need ORGANIZER (and ATTENDEE); a public feed leaves ORGANIZER out.
+    assert str(vevent["organizer"]) == "mailto:info@example.se"
+    assert vevent["organizer"].params["CN"] == "Region Halland"
+    assert str(vevent["attendee"]) == "mailto:deltagare@example.se"
+    assert "organizer" not in before
+
+
+def test_publish_can_include_organizer_when_asked():
+    organisation = make_organisation(contact_email="info@example.se")
+    event = make_event(organisation=organisation, contact_email="kurs@example.se")
+    vevent = only_event(build_calendar([event], base_url=BASE, name="x", include_organizer=True))
+    assert str(vevent["organizer"]) == "mailto:kurs@example.se"  # the event's own contact first
 
 
 # --- Time zones ---

@@ -151,6 +151,7 @@ def build_event(
     base_url: str,
     now: datetime,
     include_organizer: bool = False,
+    attendee: str | None = None,
 ) -> VEvent:
     """One VEVENT. SEQUENCE is `event.revision`, which the model bumps on every change an
     attendee would notice, so calendars replace their copy."""
@@ -181,6 +182,8 @@ def build_event(
             organizer = vCalAddress(f"mailto:{address}")
             organizer.params["cn"] = vText(event.organisation.name)
             vevent.add("organizer", organizer)
+    if attendee:
+        vevent.add("attendee", vCalAddress(f"mailto:{attendee}"))
     return vevent
 
 
@@ -194,6 +197,7 @@ def build_calendar(
     now: datetime | None = None,
     refresh: timedelta = DEFAULT_REFRESH,
     include_organizer: bool | None = None,
+    attendee: str | None = None,
     locale: str | None = None,
 ) -> Calendar:
     """A calendar of `events`, for a feed, a download or an email attachment.
@@ -206,7 +210,8 @@ def build_calendar(
     replies to that address (pretix removed it for this reason); the organiser and contact
     address are in DESCRIPTION instead. iTIP messages (REQUEST, CANCEL) require ORGANIZER,
     so for those it is included by default, with the event's or organisation's contact
-    address. `include_organizer` overrides either default.
+    address. `include_organizer` overrides either default. `attendee` (an email address)
+    adds the recipient as ATTENDEE, which iTIP messages sent to a registrant should carry.
     """
     method = method.upper()
     if method not in METHODS:
@@ -214,7 +219,7 @@ def build_calendar(
     with force_locale(locale or _current_locale()):
         return _build_calendar(
             events, base_url=base_url, name=name, description=description, method=method,
-            now=now, refresh=refresh, include_organizer=include_organizer,
+            now=now, refresh=refresh, include_organizer=include_organizer, attendee=attendee,
         )  # fmt: skip
 
 
@@ -236,6 +241,7 @@ def _build_calendar(
     now: datetime | None,
     refresh: timedelta,
     include_organizer: bool | None,
+    attendee: str | None,
 ) -> Calendar:
     now = now or datetime.now(UTC)
     if include_organizer is None:
@@ -256,7 +262,13 @@ def _build_calendar(
     calendar.add("x-published-ttl", vDuration(refresh))
     calendar.add_component(stockholm_vtimezone())
     for event in events:
-        vevent = build_event(event, base_url=base_url, now=now, include_organizer=include_organizer)
+        vevent = build_event(
+            event,
+            base_url=base_url,
+            now=now,
+            include_organizer=include_organizer,
+            attendee=attendee,
+        )
         if method == "CANCEL":
             # A cancellation message cancels the event whatever its stored status.
             vevent["status"] = vText("CANCELLED")
