@@ -173,9 +173,10 @@ def test_filtered_feed_uses_the_event_list_filters(client):
     make_event(municipality="laholm", format="lecture", languages=["sv"])
     db.session.commit()
     _, calendar = get_feed(
-        client, "/kalender/evenemang.ics?tema=halsa&kommun=laholm&format=lecture&sprak=ar"
+        client, "/kalender/evenemang.ics?tema=halsa&kommun=laholm&format=lecture&sprak=ar&lang=en"
     )
     assert uids(calendar) == {ical.event_uid(match)}
+    assert str(calendar["x-wr-calname"]) == "Halland's seminar registry – selected events"
 
 
 def test_filtered_feed_by_dates_and_text(client):

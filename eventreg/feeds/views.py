@@ -143,7 +143,7 @@ def events_feed():
         ("filter", event_filter),
         event_filter,
         filename="evenemang-urval.ics",
-        name=f"{_site_name()} – {_('Selected events')}",
+        name=_("%(site)s – selected events", site=_site_name()),
     )
 
 
