@@ -395,6 +395,27 @@ def test_unpublished_event_changes_feed_for_both_validators(client):
     assert uids(Calendar.from_ical(by_etag.data)) == {ical.event_uid(staying)}
 
 
+def test_unpublished_event_is_seen_by_if_modified_since_too(client, monkeypatch):
+    """A client that only sends If-Modified-Since must not get 304 after an event left the
+    feed, although no remaining event's updated_at changed."""
+    from eventreg.feeds import views
+
+    make_event()
+    leaving = make_event()
+    db.session.commit()
+    clock = [utcnow()]
+    monkeypatch.setattr(views, "utcnow", lambda: clock[0])
+    first = client.get("/kalender/evenemang.ics")
+    leaving.status = "draft"
+    db.session.commit()
+    clock[0] += timedelta(minutes=1)
+    again = client.get(
+        "/kalender/evenemang.ics", headers={"If-Modified-Since": first.headers["Last-Modified"]}
+    )
+    assert again.status_code == 200
+    assert ical.event_uid(leaving) not in uids(Calendar.from_ical(again.data))
+
+
 def test_polling_an_unchanged_feed_builds_it_once(client, builds):
     make_event()
     db.session.commit()
