@@ -15,9 +15,11 @@ from tests.factories import (
     USER_PASSWORD,
     make_event,
     make_organisation,
+    make_registration,
     make_resource,
     make_theme,
     make_user,
+    registration_form,
 )
 
 BLUEPRINTS = ("organiser", "admin")
@@ -36,6 +38,9 @@ class World:
     theme: Theme
     resource_id: int
     empty_organisation: Organisation
+    quiet_event: Event  # published, of the owning organisation, nobody registered
+    confirmed_id: int  # registrations for `event`
+    waiting_id: int
 
 
 @pytest.fixture
@@ -57,7 +62,16 @@ def world() -> World:
         theme=theme,
         resource_id=resource.id,
         empty_organisation=empty,
+        quiet_event=make_event(organisation=owning, start_dt=start),
+        confirmed_id=0,
+        waiting_id=0,
     )
+    world.event.capacity = 1
+    db.session.flush()
+    world.confirmed_id = make_registration(world.event).id
+    world.waiting_id = make_registration(world.event).id
+    # A seat freed without promotion, so the organiser can move someone up by hand.
+    world.event.capacity = 2
     db.session.commit()
     return world
 
@@ -115,7 +129,36 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/arrangor/evenemang/<int:event_id>/publicera", "POST"): Route(
         "event", lambda w: f"/arrangor/evenemang/{w.draft.id}/publicera", lambda w: {}),
     ("/arrangor/evenemang/<int:event_id>/avpublicera", "POST"): Route(
-        "event", lambda w: f"/arrangor/evenemang/{w.event.id}/avpublicera", lambda w: {}),
+        "event", lambda w: f"/arrangor/evenemang/{w.quiet_event.id}/avpublicera", lambda w: {}),
+    ("/arrangor/evenemang/<int:event_id>/anmalningar", "GET"): Route(
+        "event", lambda w: f"/arrangor/evenemang/{w.event.id}/anmalningar"),
+    ("/arrangor/evenemang/<int:event_id>/anmalningar.csv", "GET"): Route(
+        "event", lambda w: f"/arrangor/evenemang/{w.event.id}/anmalningar.csv"),
+    ("/arrangor/evenemang/<int:event_id>/anmalningar/ny", "GET"): Route(
+        "event", lambda w: f"/arrangor/evenemang/{w.event.id}/anmalningar/ny"),
+    ("/arrangor/evenemang/<int:event_id>/anmalningar/ny", "POST"): Route(
+        "event", lambda w: f"/arrangor/evenemang/{w.event.id}/anmalningar/ny",
+        lambda w: registration_form()),
+    ("/arrangor/evenemang/<int:event_id>/anmalningar/<int:registration_id>/avboka", "POST"):
+        Route("event", lambda w: (
+            f"/arrangor/evenemang/{w.event.id}/anmalningar/{w.confirmed_id}/avboka"),
+            lambda w: {}),
+    ("/arrangor/evenemang/<int:event_id>/anmalningar/<int:registration_id>/flytta-upp", "POST"):
+        Route("event", lambda w: (
+            f"/arrangor/evenemang/{w.event.id}/anmalningar/{w.waiting_id}/flytta-upp"),
+            lambda w: {}),
+    ("/arrangor/evenemang/<int:event_id>/meddelande", "GET"): Route(
+        "event", lambda w: f"/arrangor/evenemang/{w.event.id}/meddelande"),
+    ("/arrangor/evenemang/<int:event_id>/meddelande", "POST"): Route(
+        "event", lambda w: f"/arrangor/evenemang/{w.event.id}/meddelande",
+        lambda w: {"subject": "Hej", "body": "Välkomna"}),
+    ("/arrangor/evenemang/<int:event_id>/narvarolista", "GET"): Route(
+        "event", lambda w: f"/arrangor/evenemang/{w.event.id}/narvarolista"),
+    ("/arrangor/evenemang/<int:event_id>/incheckning", "GET"): Route(
+        "event", lambda w: f"/arrangor/evenemang/{w.event.id}/incheckning?q=a"),
+    ("/arrangor/evenemang/<int:event_id>/incheckning/<int:registration_id>", "POST"): Route(
+        "event", lambda w: f"/arrangor/evenemang/{w.event.id}/incheckning/{w.confirmed_id}",
+        lambda w: {}),
     ("/arrangor/evenemang/<int:event_id>/stall-in", "GET"): Route(
         "event", lambda w: f"/arrangor/evenemang/{w.event.id}/stall-in"),
     ("/arrangor/evenemang/<int:event_id>/stall-in", "POST"): Route(

@@ -10,6 +10,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     PasswordField,
+    SearchField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -234,3 +235,36 @@ class CancelEventForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
+
+
+class MessageForm(FlaskForm):
+    subject = StringField(
+        _l("Subject"),
+        filters=[_strip],
+        validators=[DataRequired(_l("Enter a subject.")), Length(max=200)],
+    )
+    body = TextAreaField(
+        _l("Message"),
+        filters=[_strip],
+        validators=[DataRequired(_l("Write the message.")), Length(max=5000)],
+    )
+
+
+class CheckInSearchForm(FlaskForm):
+    class Meta:
+        csrf = False  # a search changes nothing
+
+    q = SearchField(_l("Name or check-in code"), validators=[Optional(), Length(max=200)])
+
+
+def add_registration_form_class():
+    """The public registration form, with the consent worded for an organiser."""
+    from ..registration.forms import RegistrationForm
+
+    class AddRegistrationForm(RegistrationForm):
+        consent = BooleanField(
+            _l("The person agrees that their personal data is processed as described"),
+            validators=[DataRequired(_l("The person needs to agree to be registered."))],
+        )
+
+    return AddRegistrationForm

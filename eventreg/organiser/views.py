@@ -273,3 +273,7 @@ def delete_event(event_id: int):
         flash(_("The draft is deleted."), "success")
         return redirect(url_for(".dashboard"))
     return render_template("organiser/delete.html", form=form, event=event)
+
+
+# The attendee pages register their routes on this blueprint.
+from . import attendees as _attendee_views  # noqa: E402, F401

@@ -17,6 +17,7 @@ from ..extensions import db
 from ..models import Event, Organisation, Speaker, Theme, User, utcnow
 from ..text import slugify
 from . import audit
+from . import registrations as registration_service
 
 LOCAL_TZ = ZoneInfo(vocab.TIMEZONE)
 
@@ -220,24 +221,25 @@ def update_event(
     Lowering the capacity below the confirmed seats needs allow_capacity_reduction, and then
     moves the latest confirmed registrations to the waiting list (registration service).
     """
+    from . import attendees
+
     _check(data, event, allow_capacity_reduction=allow_capacity_reduction)
     before = _snapshot(event)
     if data.capacity is not None and data.capacity < event.seats_taken:
-        _move_to_waiting_list(event, event.seats_taken - data.capacity, user)
+        attendees.move_over_capacity_to_waiting_list(event, data.capacity, user)
     _apply(event, data)
     db.session.flush()
     changes = audit.diff(before, _snapshot(event))
     if changes:
         audit.record_event_change(event, "event.update", user, changes)
+    old_capacity = before["capacity"]
+    if "capacity" in changes and (event.capacity is None or (
+            old_capacity is not None and event.capacity > old_capacity)):  # fmt: skip
+        attendees.promote_after_capacity_change(event, user)
     notify = event.is_published and bool(NOTIFY_FIELDS & set(changes))
+    if notify:
+        attendees.notify_change(event)
     return EventUpdate(changes=changes, notify_attendees=notify)
-
-
-def _move_to_waiting_list(event: Event, count: int, user: User | None) -> None:
-    """Confirmed registrations over a lowered capacity go back to the waiting list."""
-    raise EventRuleError(
-        _("Seats cannot yet be reduced below the confirmed registrations."), "capacity"
-    )
 
 
 def duplicate_event(event: Event, start_dt: datetime, user: User | None) -> Event:
@@ -295,6 +297,7 @@ def cancel_event(event: Event, reason: str, user: User | None) -> EventUpdate:
         event, "cancelled", user, "event.cancel",
         extra={"cancellation_reason": [old_reason, event.cancellation_reason]},
     )  # fmt: skip
+    registration_service.notify_event_cancelled(event)
     return EventUpdate(changes={"status": ["published", "cancelled"]}, notify_attendees=True)
 
 
@@ -317,8 +320,8 @@ def _set_status(
 
 
 def _has_registrations(event: Event) -> bool:
-    """Whether anyone ever registered (the registration model arrives with issue 3)."""
-    return False
+    """Whether anyone ever registered (cancelled registrations count: they were told)."""
+    return registration_service.has_registrations(event)
 
 
 def events_for(

@@ -1,0 +1,103 @@
+"""Emails the organiser area writes to the outbox: event changes, organisers' messages
+to registrants, and password-reset links. Queued in the same transaction as the change and
+sent later by `flask send-mail`, like every email of the registry."""
+
+from collections.abc import Callable
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from ..extensions import db
+from ..feeds import ical
+from ..mail.links import absolute_url
+from ..mail.messages import format_recipient, new_message_id
+from ..mail.outbox import event_calendar_bytes, registration_links
+from ..models import OutboxEmail, Registration, User
+from ..templating import event_when
+
+
+def queue_attendee_email(
+    registration: Registration,
+    kind: str,
+    subject: Callable[[str], str],
+    template: str,
+    ics_method: str | None = None,
+    **extra,
+) -> OutboxEmail:
+    """Render `organiser/emails/<template>.{txt,html}` in the attendee's language and add
+    it to the outbox (flushed, not committed)."""
+    event = registration.event
+    sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    with force_locale(registration.locale):
+        context = {
+            "registration": registration,
+            "event": event,
+            "when": event_when(event.start_dt, event.end_dt),
+            "where": ical.event_location(event),
+            "organiser": event.organisation.name,
+            "contact_email": event.contact_email or event.organisation.contact_email,
+            **registration_links(registration),
+            **extra,
+        }
+        subject_text = subject(event.title)
+        text = render_template(f"organiser/emails/{template}.txt", **context)
+        html = render_template(
+            f"organiser/emails/{template}.html", subject=subject_text, **context
+        )
+    email = OutboxEmail(
+        registration=registration,
+        kind=kind,
+        message_id=new_message_id(sender),
+        recipient=format_recipient(registration.name, registration.email or ""),
+        subject=subject_text[:300],
+        body_text=text,
+        body_html=html,
+        ics=event_calendar_bytes(registration, ics_method) if ics_method else None,
+        ics_method=ics_method,
+    )
+    db.session.add(email)
+    db.session.flush()
+    return email
+
+
+def queue_event_changed(registration: Registration) -> OutboxEmail:
+    """The new time and place, with an updated calendar file (higher SEQUENCE)."""
+    return queue_attendee_email(
+        registration,
+        "event_changed",
+        lambda title: _("Changed: %(title)s", title=title),
+        "event_changed",
+        ics_method="PUBLISH" if registration.is_confirmed else None,
+    )
+
+
+def queue_organiser_message(registration: Registration, subject: str, body: str) -> OutboxEmail:
+    return queue_attendee_email(
+        registration,
+        "organiser_message",
+        lambda title: f"{subject} ({title})",
+        "organiser_message",
+        message_subject=subject,
+        message_body=body,
+    )
+
+
+def queue_password_reset(user: User, token: str, max_age_minutes: int) -> OutboxEmail:
+    """A reset link for an organiser account (no registration behind it)."""
+    sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    url = absolute_url("organiser.reset_password", token=token)
+    subject = _("Choose a new password for eventreg")
+    context = {"user": user, "reset_url": url, "minutes": max_age_minutes, "subject": subject}
+    email = OutboxEmail(
+        registration=None,
+        kind="password_reset",
+        message_id=new_message_id(sender),
+        recipient=format_recipient(user.name, user.email),
+        subject=subject,
+        body_text=render_template("organiser/emails/password_reset.txt", **context),
+        body_html=render_template("organiser/emails/password_reset.html", **context),
+    )
+    db.session.add(email)
+    db.session.flush()
+    return email
