@@ -6,10 +6,9 @@ import os
 import secrets
 
 import pytest
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, make_url, text
-
-from flask.testing import FlaskClient
 
 from eventreg import create_app
 from eventreg.extensions import db

@@ -14,7 +14,10 @@ from tests.factories import local, make_event, make_organisation, make_resource,
 def titles_in(response) -> list[str]:
     """Event titles in the order the list shows them."""
     html = response.get_data(as_text=True)
-    return re.findall(r'class="event-card-title">\s*<a href="[^"]+">(?:<span[^>]*>[^<]*</span> )?([^<]+)</a>', html)
+    return re.findall(
+        r'class="event-card-title">\s*<a href="[^"]+">(?:<span[^>]*>[^<]*</span> )?([^<]+)</a>',
+        html,
+    )
 
 
 @pytest.fixture
@@ -88,7 +91,8 @@ def test_archive_shows_past_events_newest_first(client, catalogue):
     [
         ("tema=jamlik-halsa", ["Vård på lika villkor", "Webbinarium om hälsa och arbete"]),
         ("kommun=varberg", ["Vård på lika villkor"]),
-        ("kommun=varberg&kommun=online", ["Vård på lika villkor", "Webbinarium om hälsa och arbete"]),
+        ("kommun=varberg&kommun=online",
+         ["Vård på lika villkor", "Webbinarium om hälsa och arbete"]),
         ("format=seminar", ["Kompetensförsörjning"]),
         ("sprak=ar", ["Vård på lika villkor"]),
         ("sprak=en", ["Webbinarium om hälsa och arbete"]),
@@ -317,3 +321,12 @@ def test_every_public_page_links_the_statements_and_language_switch(client, cata
         assert 'href="/tillganglighet"' in html, url
         assert 'href="/personuppgifter"' in html, url
         assert 'lang=en' in html, url
+
+
+def test_past_event_says_it_has_taken_place_instead_of_seats(client):
+    event = make_event(capacity=30, seats_taken=12, start_dt=utcnow() - timedelta(days=3))
+    db.session.commit()
+    html = client.get(f"/evenemang/{event.public_id}/{event.slug}?lang=en").get_data(as_text=True)
+    assert "This event has taken place." in html
+    assert "seats left" not in html
+    assert "Register" not in html
