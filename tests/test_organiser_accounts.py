@@ -274,3 +274,77 @@ def test_demo_data_has_an_admin_and_a_varberg_organiser(client):
     assert login(client, organiser_email, organiser_password).status_code == 302
     client.post("/arrangor/logga-ut")
     assert login(client, admin_email, admin_password).status_code == 302
+
+
+# --- password reset ------------------------------------------------------------------------
+
+
+def reset_emails():
+    from eventreg.models import OutboxEmail
+
+    return list(db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == "password_reset")))
+
+
+def reset_link(email) -> str:
+    return re.search(r"(/arrangor/nytt-losenord/\S+)", email.body_text).group(1)
+
+
+def test_password_reset_answers_the_same_for_every_email(client):
+    user = make_user(email="anna@varberg.se")
+    inactive = make_user(email="off@varberg.se", active=False)
+    db.session.commit()
+    answers = []
+    for email in ("anna@varberg.se", "nobody@varberg.se", inactive.email):
+        response = client.post("/arrangor/glomt-losenord?lang=en", data={"email": email})
+        assert response.status_code == 302
+        page = client.get("/arrangor/logga-in?lang=en").get_data(as_text=True)
+        answers.append(re.search(r'class="flash[^"]*">(.*?)</p>', page, re.S).group(1)
+                       .replace(email, "EMAIL"))  # fmt: skip
+    assert answers[0] == answers[1] == answers[2]
+    emails = reset_emails()
+    assert len(emails) == 1 and emails[0].recipient.endswith("<anna@varberg.se>")
+    assert emails[0].registration_id is None and user.id
+
+
+def test_password_reset_link_sets_a_new_password_once(client):
+    user = make_user(email="anna@varberg.se")
+    db.session.commit()
+    client.post("/arrangor/glomt-losenord", data={"email": "Anna@Varberg.se"})
+    link = reset_link(reset_emails()[0])
+    assert client.get(link).status_code == 200
+    response = client.post(link + "?lang=en", data={"password": "kort", "password_again": "kort"})
+    assert response.status_code == 400
+    new = "ett-nytt-långt-lösenord"
+    response = client.post(link, data={"password": new, "password_again": new})
+    assert response.status_code == 302
+    assert login(client, user.email, new).status_code == 302
+    # Used once: the same link no longer works.
+    assert client.get(link).status_code == 404
+
+
+def test_password_reset_link_expires_and_cannot_be_forged(client, app):
+    user = make_user()
+    db.session.commit()
+    with app.test_request_context():
+        from eventreg.organiser import accounts
+
+        token = accounts.password_reset_token(user)
+        assert accounts.user_from_reset_token(token) == user
+        assert accounts.user_from_reset_token(token[:-2] + "xx") is None
+        app.config["PASSWORD_RESET_MAX_AGE"] = -1
+        try:
+            assert accounts.user_from_reset_token(token) is None
+        finally:
+            app.config["PASSWORD_RESET_MAX_AGE"] = 3600
+    assert client.get("/arrangor/nytt-losenord/inte-en-token").status_code == 404
+
+
+def test_password_reset_request_needs_csrf(csrf_app):
+    make_user(email="anna@varberg.se")
+    db.session.commit()
+    client = csrf_app.test_client()
+    assert (
+        client.post("/arrangor/glomt-losenord", data={"email": "anna@varberg.se"}).status_code
+        == 400
+    )
+    assert reset_emails() == []

@@ -1,15 +1,18 @@
 """Logging in: Flask-Login and the login rate limit, bound to the app."""
 
+import hashlib
+import hmac
 import os
 from urllib.parse import urlsplit
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from ..extensions import db, limiter, login_manager
 from ..models import User, utcnow
-from ..models.users import check_dummy_password, normalise_email
+from ..models.users import _DUMMY_HASH, check_dummy_password, normalise_email
 
 
 def init_app(app: Flask) -> None:
@@ -80,3 +83,54 @@ def create_user(
 
 def get_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+RESET_SALT = "eventreg.organiser.password-reset"
+
+
+def _password_fingerprint(user: User) -> str:
+    """Changes whenever the password does, so a reset link works once; the token shows only
+    this digest, never the hash itself (the token is signed, not encrypted)."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:20]
+
+
+def password_reset_token(user: User) -> str:
+    serializer = URLSafeTimedSerializer(current_app.secret_key, salt=RESET_SALT)
+    return serializer.dumps([user.id, _password_fingerprint(user)])
+
+
+def user_from_reset_token(token: str) -> User | None:
+    """The active user a valid, unexpired, unused reset token is for; else None."""
+    serializer = URLSafeTimedSerializer(current_app.secret_key, salt=RESET_SALT)
+    try:
+        user_id, fingerprint = serializer.loads(
+            token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"]
+        )
+    except (BadSignature, ValueError, TypeError):
+        return None
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or not user.active or not isinstance(fingerprint, str):
+        return None
+    if not hmac.compare_digest(_password_fingerprint(user), fingerprint):
+        return None
+    return user
+
+
+def request_password_reset(email: str) -> None:
+    """Queue a reset link if an active account has this email. The caller answers the same
+    whatever happened, and an unknown email costs about the same work (a token is made and
+    an email rendered either way), so the form does not reveal who has an account."""
+    from .notifications import queue_password_reset, render_password_reset
+
+    user = get_user_by_email(email)
+    minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
+    if user is None or not user.active:
+        stand_in = User(id=0, email="nobody@example.invalid", name="", password_hash=_DUMMY_HASH)
+        render_password_reset(stand_in, password_reset_token(stand_in), minutes)
+        return
+    queue_password_reset(user, password_reset_token(user), minutes)
+
+
+def reset_password(user: User, new_password: str) -> None:
+    user.set_password(new_password)
+    db.session.flush()

@@ -22,6 +22,7 @@ from wtforms.validators import (
     URL,
     DataRequired,
     Email,
+    EqualTo,
     InputRequired,
     Length,
     NumberRange,
@@ -60,6 +61,20 @@ class PasswordResetRequestForm(FlaskForm):
             Email(_l("Enter an email address like name@example.se.")),
             Length(max=254),
         ],
+    )
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"),
+        validators=[
+            DataRequired(_l("Enter a new password.")),
+            Length(min=12, max=200, message=_l("Use 12 to 200 characters.")),
+        ],
+    )
+    password_again = PasswordField(
+        _l("New password again"),
+        validators=[EqualTo("password", _l("The passwords differ."))],
     )
 
 

@@ -83,20 +83,30 @@ def queue_organiser_message(registration: Registration, subject: str, body: str)
     )
 
 
-def queue_password_reset(user: User, token: str, max_age_minutes: int) -> OutboxEmail:
-    """A reset link for an organiser account (no registration behind it)."""
-    sender = current_app.config["MAIL_DEFAULT_SENDER"]
+def render_password_reset(user: User, token: str, max_age_minutes: int) -> tuple[str, str, str]:
+    """(subject, text, html) of the reset email."""
     url = absolute_url("organiser.reset_password", token=token)
     subject = _("Choose a new password for eventreg")
     context = {"user": user, "reset_url": url, "minutes": max_age_minutes, "subject": subject}
+    return (
+        subject,
+        render_template("organiser/emails/password_reset.txt", **context),
+        render_template("organiser/emails/password_reset.html", **context),
+    )
+
+
+def queue_password_reset(user: User, token: str, max_age_minutes: int) -> OutboxEmail:
+    """A reset link for an organiser account (no registration behind it)."""
+    sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    subject, text, html = render_password_reset(user, token, max_age_minutes)
     email = OutboxEmail(
         registration=None,
         kind="password_reset",
         message_id=new_message_id(sender),
         recipient=format_recipient(user.name, user.email),
         subject=subject,
-        body_text=render_template("organiser/emails/password_reset.txt", **context),
-        body_html=render_template("organiser/emails/password_reset.html", **context),
+        body_text=text,
+        body_html=html,
     )
     db.session.add(email)
     db.session.flush()

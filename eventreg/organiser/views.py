@@ -27,6 +27,8 @@ from .forms import (
     EventForm,
     LoginForm,
     LogoutForm,
+    NewPasswordForm,
+    PasswordResetRequestForm,
 )
 
 bp = Blueprint("organiser", __name__, url_prefix="/arrangor")
@@ -61,6 +63,39 @@ def login():
         form.password.errors.append(_("The email address or password is not correct."))
     status = 200 if request.method == "GET" or not form.errors else 400
     return render_template("organiser/login.html", form=form), status
+
+
+@bp.route("/glomt-losenord", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def forgot_password():
+    form = PasswordResetRequestForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(form.email.data)
+        db.session.commit()
+        # The same answer for every address: the page never tells who has an account.
+        flash(
+            _("If %(email)s belongs to an account, a link to choose a new password is on its "
+              "way. Check your inbox.", email=form.email.data),
+            "info",
+        )  # fmt: skip
+        return redirect(url_for(".login"))
+    status = 400 if form.errors else 200
+    return render_template("organiser/forgot_password.html", form=form), status
+
+
+@bp.route("/nytt-losenord/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    user = accounts.user_from_reset_token(token)
+    if user is None:
+        return render_template("organiser/reset_invalid.html"), 404
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        accounts.reset_password(user, form.password.data)
+        db.session.commit()
+        flash(_("Your password is changed. Log in with the new one."), "success")
+        return redirect(url_for(".login"))
+    status = 400 if form.errors else 200
+    return render_template("organiser/reset_password.html", form=form, token=token), status
 
 
 @bp.post("/logga-ut")
