@@ -82,8 +82,13 @@ def send_mail_command(watch: bool, interval: int, requeue_uncertain: bool, reque
     if statuses:
         click.echo(f"Requeued {requeue(statuses)} email(s).")
     while True:
-        report = send_due()
-        click.echo(
+        try:
+            report = send_due()
+        except Exception as error:  # noqa: BLE001 - a watcher outlives a database hiccup
+            if not watch:
+                raise
+            db.session.rollback()
+            click.echo(
             f"Sent {report.sent}, to retry {report.retried}, failed {report.failed}"
             + (f", uncertain {report.uncertain}" if report.uncertain else "")
             + "."

@@ -50,9 +50,13 @@ class SMTPServer:
         self.port = free_port()
         self.handler = RecordingHandler()
         self.controller: Controller | None = None
+        # aiosmtpd announces SMTPUTF8 unless told otherwise; many real servers do not.
+        self.smtputf8 = True
 
     def start(self) -> None:
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(
+            self.handler, hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=self.smtputf8
+        )
         self.controller.start()
 
     def stop(self) -> None:

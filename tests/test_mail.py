@@ -67,6 +67,22 @@ def test_a_message_has_text_html_and_a_calendar_attachment():
     assert b"METHOD:PUBLISH" in attachment.get_payload(decode=True)
 
 
+def test_recipients_are_quoted_and_domains_written_in_ascii():
+    parsed = message_from_bytes(
+        build_message(
+            OutgoingEmail(
+                sender="eventreg <noreply@example.se>",
+                recipient=format_recipient("Yusuf, Amina", "amina@hälsa.example.se"),
+                subject="s", text="t", html="<p>t</p>", message_id="<2@example.se>",
+            )
+        ).as_bytes(),
+        policy=default,
+    )  # fmt: skip
+    (address,) = parsed["To"].addresses
+    assert address.display_name == "Yusuf, Amina"
+    assert address.addr_spec == "amina@xn--hlsa-loa.example.se"
+
+
 @pytest.mark.parametrize(
     ("name", "address"),
     [("Eve\r\nBcc: x@example.se", "eve@example.se"), ("Eve", "eve@example.se\nBcc: x@e.se")],
@@ -220,6 +236,28 @@ def test_a_permanently_refused_recipient_fails_and_the_rest_still_go(smtp_server
     assert refused.status == "failed" and "550" in refused.last_error
     assert delivered.status == "sent"
     assert [m["To"].addresses[0].addr_spec for m in smtp_server.messages] == ["somebody@example.se"]
+
+
+def test_an_address_the_server_cannot_take_fails_without_blocking_the_rest(smtp_server):
+    event = make_event()
+    make_registration(event, email="åsa@exempel.se")  # needs SMTPUTF8, which it lacks
+    make_registration(event, email="erik@example.se")
+    db.session.commit()
+    smtp_server.stop()
+    smtp_server.smtputf8 = False
+    smtp_server.start()
+    report = mail_sender.send_due()
+    assert (report.sent, report.failed) == (1, 1)
+    assert [e.status for e in outbox()] == ["failed", "sent"]
+    assert len(smtp_server.messages) == 1
+
+
+def test_names_are_escaped_in_the_html_body():
+    make_registration(make_event(), name="<script>alert(1)</script>", locale="en")
+    (email,) = outbox()
+    assert "<script>" not in email.body_html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in email.body_html
+    assert "Hello <script>alert(1)</script>," in email.body_text  # plain text is not HTML
 
 
 def test_a_temporary_refusal_is_retried_later(smtp_server):

@@ -101,6 +101,7 @@ def test_a_full_event_offers_the_waiting_list_and_tells_the_position(client):
         ("email", "", "Enter your email address."),
         ("email", "not-an-address", "in the right format"),
         ("email", "eve@example.se\nBcc: victim@example.se", "without line breaks"),
+        ("email", "åsa@example.se", "in the right format"),  # needs SMTPUTF8
         ("sector", "", "Choose the sector you work in."),
         ("sector", "spy-agency", "Not a valid choice"),
         ("municipality", "", "Choose the municipality"),

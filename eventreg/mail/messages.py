@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import make_msgid
 
 from ..services.registrations import contains_line_break
 
@@ -25,10 +25,27 @@ class OutgoingEmail:
 
 def format_recipient(name: str, address: str) -> str:
     """'Name <address>' with the name quoted or encoded as needed; refuses line breaks,
-    which would let a value add headers of its own."""
+    which would let a value add headers of its own.
+
+    A domain with å, ä or ö is written in its ASCII (IDNA) form, which every mail server
+    takes; a non-ASCII part before the @ is kept and fails at sending if the server cannot
+    take it (the form does not accept such addresses)."""
     if contains_line_break(name) or contains_line_break(address):
         raise ValueError("line break in a recipient")
-    return formataddr((name.strip(), address.strip()))
+    address = address.strip()
+    local, at, domain = address.rpartition("@")
+    if at and not domain.isascii():
+        try:
+            address = f"{local}@{domain.encode('idna').decode('ascii')}"
+        except UnicodeError:
+            pass
+    try:
+        return str(Address(display_name=name.strip(), addr_spec=address))
+    except ValueError:
+        # Not a plain ASCII address: queued anyway (a registration never fails on its email);
+        # the sender marks it failed if the mail server cannot take it.
+        quoted = name.strip().replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{quoted}" <{address}>'
 
 
 def new_message_id(sender: str) -> str:

@@ -19,7 +19,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import SMTPUTF8
 from pathlib import Path
 
 from flask import current_app
@@ -96,7 +96,8 @@ class FolderTransport:
         handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
         try:
             with os.fdopen(handle, "wb") as file:
-                file.write(message.as_bytes(policy=SMTP))
+                # SMTPUTF8: a file can hold any address, unlike some mail servers.
+                file.write(message.as_bytes(policy=SMTPUTF8))
             os.replace(temporary, target)
         except OSError as error:
             Path(temporary).unlink(missing_ok=True)
@@ -150,6 +151,10 @@ class SMTPTransport:
             if self.connection is None:
                 self.connection = self._connect()
             self.connection.send_message(message)
+        except (smtplib.SMTPNotSupportedError, UnicodeEncodeError) as error:
+            # A non-ASCII address the server cannot take (no SMTPUTF8): retrying cannot help.
+            self._close()
+            raise PermanentFailure(f"address not deliverable here: {error}") from error
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _ in error.recipients.values()]
             self._close()
@@ -231,7 +236,11 @@ def send_due(now: datetime | None = None, limit: int = 200) -> SendReport:
                 continue  # another sender has it
             email = db.session.get(OutboxEmail, email_id, populate_existing=True)
             try:
-                transport.send(build_message(outgoing(email, sender)), email)
+                try:
+                    message = build_message(outgoing(email, sender))
+                except (ValueError, TypeError) as error:  # a header that cannot be written
+                    raise PermanentFailure(f"message could not be built: {error}") from error
+                transport.send(message, email)
             except PermanentFailure as error:
                 email.status = "failed"
                 email.last_error = str(error)

@@ -97,6 +97,8 @@ class RegistrationForm(ProfileForm):
             Email(
                 message=_l("Enter an email address in the right format, like name@example.se."),
                 check_deliverability=False,
+                # Non-ASCII before the @ needs SMTPUTF8, which many mail servers lack.
+                allow_smtputf8=False,
             ),
         ],
     )

@@ -131,6 +131,13 @@ def _release_seat(event_id: int) -> None:
     )
 
 
+# Public names for the organiser area, which moves people between the waiting list and
+# seats by hand and must use the same lock and the same conditional UPDATE.
+lock_event = _lock_event
+take_seat = _take_seat
+release_seat = _release_seat
+
+
 def _refresh_seats(event: Event) -> None:
     db.session.refresh(event, ["seats_taken", "capacity"])
 
