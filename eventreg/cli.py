@@ -88,7 +88,10 @@ def send_mail_command(watch: bool, interval: int, requeue_uncertain: bool, reque
             if not watch:
                 raise
             db.session.rollback()
-            click.echo(
+            click.echo(f"Sending failed, trying again in {interval} s: {error}", err=True)
+            time.sleep(interval)
+            continue
+        click.echo(
             f"Sent {report.sent}, to retry {report.retried}, failed {report.failed}"
             + (f", uncertain {report.uncertain}" if report.uncertain else "")
             + "."
