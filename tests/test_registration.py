@@ -91,6 +91,18 @@ def test_status_is_read_again_under_the_lock():
         service.register(event, registration_details(), locale="sv")
 
 
+def test_a_registration_and_its_email_are_stored_together_or_not_at_all():
+    event = make_event(capacity=1)
+    db.session.commit()
+    service.register(event, registration_details(), locale="sv")
+    assert db.session.scalar(select(OutboxEmail.kind)) == "confirmation"
+    db.session.rollback()  # e.g. the commit failed
+    assert statuses(event) == []
+    assert db.session.scalar(select(OutboxEmail.id)) is None
+    db.session.refresh(event)
+    assert event.seats_taken == 0
+
+
 # --- capacity and the waiting list ----------------------------------------------------
 
 

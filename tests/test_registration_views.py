@@ -156,7 +156,7 @@ def test_closed_registration_shows_no_form_and_refuses_posts(client):
     assert "<form" not in page.text.split('id="main"')[1]
     response = client.post(register_url(event), data=registration_form())
     assert response.status_code == 409
-    assert count(Registration) == 0
+    assert count(Registration) == 0 and count(OutboxEmail) == 0
 
 
 def test_drafts_have_no_registration_page(client):
