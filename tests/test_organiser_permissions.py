@@ -124,6 +124,8 @@ ROUTES: dict[tuple[str, str], Route] = {
         lambda w: {"password": "ett-långt-lösenord", "password_again": "ett-långt-lösenord"}),
     ("/arrangor/logga-ut", "POST"): Route("public", lambda w: "/arrangor/logga-ut", lambda w: {}),
     ("/arrangor/", "GET"): Route("account", lambda w: "/arrangor/"),
+    ("/arrangor/statistik", "GET"): Route("account", lambda w: "/arrangor/statistik"),
+    ("/arrangor/statistik.csv", "GET"): Route("account", lambda w: "/arrangor/statistik.csv"),
     ("/arrangor/evenemang/nytt", "GET"): Route("account", lambda w: "/arrangor/evenemang/nytt"),
     # A guessed organisation id in the form: the owning organisation's.
     ("/arrangor/evenemang/nytt", "POST"): Route(
