@@ -7,7 +7,7 @@ import icalendar
 import pytest
 from sqlalchemy import func, select
 
-from eventreg.extensions import db
+from eventreg.extensions import db, limiter
 from eventreg.feeds.ical import event_uid
 from eventreg.models import Event, OutboxEmail, Registration, utcnow
 from eventreg.services import registrations as service
@@ -313,3 +313,28 @@ def test_csrf_is_enforced_on_every_form(csrf_app):
     response = client.post(register_url(event), data=registration_form(csrf_token=token))
     assert response.status_code == 302
     assert count(Registration) == 2
+
+
+# --- rate limit -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_quota(app):
+    original = app.config["REGISTRATION_RATE_LIMIT"]
+    app.config["REGISTRATION_RATE_LIMIT"] = "3 per minute"
+    limiter.reset()
+    yield
+    limiter.reset()
+    app.config["REGISTRATION_RATE_LIMIT"] = original
+
+
+def test_registrations_from_one_address_are_rate_limited(client, small_quota):
+    event = make_event()
+    db.session.commit()
+    for _ in range(3):
+        assert client.post(register_url(event), data=registration_form()).status_code == 302
+    refused = client.post(register_url(event), data=registration_form())
+    assert refused.status_code == 429
+    assert "Too many attempts" in refused.text
+    assert count(Registration) == 3
+    assert client.get(register_url(event)).status_code == 200  # reading the form is not limited

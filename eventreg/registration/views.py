@@ -19,7 +19,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from ..extensions import db
+from ..extensions import db, limiter
 from ..feeds import ical
 from ..i18n import current_language
 from ..mail.links import base_url
@@ -29,6 +29,21 @@ from ..services.registrations import RegistrationClosed, RegistrationError, Unsa
 from .forms import CancelForm, ProfileForm, RegistrationForm
 
 bp = Blueprint("registration", __name__)
+
+
+@bp.record_once
+def _default_rate_limit(state) -> None:
+    # Generous, because colleagues behind one office address register together when an
+    # invitation goes out; it stops scripts filling an event with invented people. Tests
+    # post many times from one address, so they get a higher quota (a test sets a small one).
+    state.app.config.setdefault(
+        "REGISTRATION_RATE_LIMIT",
+        "1000 per minute" if state.app.testing else "30 per minute; 300 per hour",
+    )
+
+
+def _registration_limit() -> str:
+    return current_app.config["REGISTRATION_RATE_LIMIT"]
 
 # Pages whose address holds a secret: not cached, not indexed, and not sent as Referer to
 # the links on them (an online meeting link, the privacy authority …).
@@ -59,6 +74,7 @@ def _closed(event, state: str, status: int):
 
 
 @bp.route("/evenemang/<public_id>/anmalan", methods=["GET", "POST"])
+@limiter.limit(_registration_limit, methods=["POST"])
 def register(public_id: str):
     """The registration form; on success, the attendee lands on their manage page."""
     event = catalogue.get_public_event(public_id) or abort(404)
