@@ -80,6 +80,18 @@ def test_a_valid_registration_is_stored_and_lands_on_the_manage_page(client):
     assert "You have a seat." in page and registration.check_in_code in page
 
 
+def test_registering_in_the_default_language_records_swedish(client):
+    event = make_event()
+    db.session.commit()
+    page = client.get(f"/evenemang/{event.public_id}/anmalan")
+    assert page.status_code == 200 and '<html lang="sv">' in page.text
+    response = client.post(f"/evenemang/{event.public_id}/anmalan", data=registration_form())
+    assert response.status_code == 302
+    assert db.session.scalar(select(Registration.locale)) == "sv"
+    email = db.session.scalar(select(OutboxEmail))
+    assert '<html lang="sv">' in email.body_html
+
+
 def test_a_full_event_offers_the_waiting_list_and_tells_the_position(client):
     event = make_event(capacity=1)
     make_registration(event)
