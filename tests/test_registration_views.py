@@ -291,7 +291,8 @@ def test_the_personal_feed_lists_this_address_and_leaks_no_manage_link(client):
     make_registration(not_mine, email="someone@example.se")
     db.session.commit()
     page = client.get(manage_url(me) + "?lang=en").text
-    feed_path = re.search(r'href="(/kalender/mina/[^"]+\.ics)"', page).group(1)
+    feed_path = re.search(r'value="http://localhost(/kalender/mina/[^"]+\.ics)"', page).group(1)
+    assert f'href="webcal://localhost{feed_path}"' in page
     response = client.get(feed_path)
     assert response.status_code == 200 and response.mimetype == "text/calendar"
     calendar = icalendar.Calendar.from_ical(response.data)

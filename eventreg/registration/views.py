@@ -21,8 +21,9 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db, limiter
 from ..feeds import ical
+from ..feeds.links import webcal_url
 from ..i18n import current_language
-from ..mail.links import base_url
+from ..mail.links import absolute_url, base_url
 from ..models import Registration
 from ..services import catalogue, registrations
 from ..services.registrations import RegistrationClosed, RegistrationError, UnsafeHeaderValue
@@ -134,6 +135,8 @@ def manage(token: str):
             db.session.commit()
             flash(_("Your changes are saved."), "success")
             return redirect(url_for(".manage", token=token))
+    feed_token = registrations.feed_token(registration)
+    feed_url = absolute_url("registration.personal_feed", token=feed_token)
     return render_template(
         "registration/manage.html",
         registration=registration,
@@ -141,7 +144,8 @@ def manage(token: str):
         form=form,
         token=token,
         position=registrations.waiting_position(registration),
-        feed_token=registrations.feed_token(registration),
+        feed_url=feed_url,
+        feed_webcal_url=webcal_url(feed_url),
     ), (400 if form.errors else 200)
 
 
