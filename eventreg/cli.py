@@ -56,6 +56,7 @@ def create_admin_command(email: str, name: str, password: str) -> None:
 
 def _register_organiser_commands(app) -> None:
     app.cli.add_command(create_admin_command)
+    app.cli.add_command(import_events_command)
 
 
 # --- registration: email delivery and data protection (issue 3) ---
@@ -126,3 +127,45 @@ def anonymise_registrations_command(days: int | None) -> None:
 def _register_registration_commands(app) -> None:
     app.cli.add_command(send_mail_command)
     app.cli.add_command(anonymise_registrations_command)
+
+
+@click.command("import-events")
+@click.argument("file", type=click.File("rb"))
+@click.option("--organisation", "organisation_slug", required=True,
+              help="Slug of the organisation the events belong to.")
+@click.option("--municipality", default=None,
+              help="Municipality code for .ics events whose LOCATION names none.")
+@click.option("--dry-run", is_flag=True, help="Check the file and report, save nothing.")
+def import_events_command(file, organisation_slug: str, municipality: str | None,
+                          dry_run: bool) -> None:  # fmt: skip
+    """Import events from a CSV or .ics FILE as drafts: the good rows all together, the
+    bad rows listed with the reason."""
+    from flask import current_app
+
+    from .models import Organisation
+    from .services import imports
+
+    organisation = db.session.scalar(
+        select(Organisation).where(Organisation.slug == organisation_slug)
+    )
+    if organisation is None:
+        raise click.BadParameter(f"no organisation {organisation_slug!r}",
+                                 param_hint="--organisation")  # fmt: skip
+    # Messages are translated per request; a command runs in one, in English.
+    with current_app.test_request_context("/?lang=en"):
+        try:
+            rows = imports.parse_file(file.name, file.read(), organisation, municipality)
+        except imports.ImportFileError as error:
+            raise click.ClickException(str(error)) from None
+        created = []
+        if not dry_run:
+            with click.progressbar(length=len(rows), label="Importing") as bar:
+                created = imports.import_rows(rows, None, progress=lambda row: bar.update(1))
+            db.session.commit()
+        bad = [row for row in rows if not row.is_good]
+        for row in bad:
+            click.echo(f"Row {row.line} ({row.title or 'no title'}): " + "; ".join(row.errors))
+        good = len(rows) - len(bad)
+        verb = "would be imported" if dry_run else "imported as drafts"
+        click.echo(f"{len(created) if not dry_run else good} events {verb}, "
+                   f"{len(bad)} rows left out.")  # fmt: skip

@@ -312,4 +312,5 @@ def delete_event(event_id: int):
 
 # The attendee pages register their routes on this blueprint.
 from . import attendees as _attendee_views  # noqa: E402, F401
+from . import imports as _import_views  # noqa: E402, F401
 from . import statistics as _statistics_views  # noqa: E402, F401

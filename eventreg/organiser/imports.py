@@ -1,0 +1,117 @@
+"""Importing events from a CSV or .ics file: upload, preview with per-row errors, confirm."""
+
+import base64
+import binascii
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import HiddenField, SelectChoice, SelectField
+
+from .. import vocab
+from ..extensions import db
+from ..models import Organisation
+from ..services import imports
+from .access import can_manage_organisation, managed_organisations
+from .views import bp
+
+
+def _municipality_choices():
+    return [SelectChoice("", _l("Read it from each event's place")), *vocab.choices(
+        vocab.MUNICIPALITIES)]  # fmt: skip
+
+
+class ImportUploadForm(FlaskForm):
+    file = FileField(_l("File (.csv or .ics)"), validators=[FileRequired(_l("Choose a file."))])
+    organisation_id = SelectField(_l("Organisation"), coerce=int)
+    default_municipality = SelectField(
+        _l("Municipality for .ics events without a place"), default=""
+    )
+
+    def __init__(self, organisations, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation_id.choices = [SelectChoice(o.id, o.name) for o in organisations]
+        self.default_municipality.choices = _municipality_choices()
+
+
+class ImportConfirmForm(FlaskForm):
+    """The checked file travels back in the form, so the preview is exactly what is saved."""
+
+    content = HiddenField()
+    filename = HiddenField()
+    organisation_id = HiddenField()
+    default_municipality = HiddenField()
+
+
+def _organisation_from_form() -> Organisation:
+    """The organisation posted, if the user may import for it (403 for a guessed id)."""
+    raw = request.form.get("organisation_id", "")
+    organisation = db.session.get(Organisation, int(raw)) if raw.isdigit() else None
+    if organisation is not None and not can_manage_organisation(current_user, organisation.id):
+        abort(403)
+    return organisation
+
+
+def _preview(form, filename: str, content: bytes, organisation: Organisation, municipality):
+    try:
+        rows = imports.parse_file(filename, content, organisation, municipality or None)
+    except imports.ImportFileError as error:
+        form.file.errors.append(str(error))
+        return None
+    return rows
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@login_required
+def import_events():
+    organisations = managed_organisations(current_user)
+    if not organisations:
+        abort(403)
+    if request.method == "POST":
+        _organisation_from_form()
+    form = ImportUploadForm(organisations)
+    rows = None
+    if form.validate_on_submit():
+        organisation = db.session.get(Organisation, form.organisation_id.data)
+        upload = form.file.data
+        content = upload.read(imports.MAX_IMPORT_BYTES + 1)
+        rows = _preview(form, upload.filename or "", content, organisation,
+                        form.default_municipality.data)  # fmt: skip
+        if rows is not None:
+            confirm = ImportConfirmForm(
+                formdata=None,
+                content=base64.b64encode(content).decode(),
+                filename=upload.filename,
+                organisation_id=organisation.id,
+                default_municipality=form.default_municipality.data,
+            )
+            return render_template(
+                "organiser/import_preview.html", rows=rows, confirm=confirm,
+                organisation=organisation,
+                good=sum(1 for r in rows if r.is_good),
+            )  # fmt: skip
+    status = 400 if form.errors else 200
+    return render_template("organiser/import.html", form=form), status
+
+
+@bp.post("/import/bekrafta")
+@login_required
+def confirm_import():
+    organisation = _organisation_from_form()
+    form = ImportConfirmForm()
+    if not form.validate_on_submit() or organisation is None:
+        abort(400)
+    try:
+        content = base64.b64decode(form.content.data or "", validate=True)
+        rows = imports.parse_file(form.filename.data or "", content, organisation,
+                                  form.default_municipality.data or None)  # fmt: skip
+    except (binascii.Error, imports.ImportFileError):
+        abort(400)
+    created = imports.import_rows(rows, current_user)
+    db.session.commit()
+    flash(_("%(count)d events imported as drafts; %(bad)d rows were left out.",
+            count=len(created), bad=len(rows) - len(created)), "success")  # fmt: skip
+    return redirect(url_for(".dashboard"))

@@ -1,0 +1,287 @@
+"""Importing events from a CSV file or an iCalendar (.ics) file.
+
+Parsing and checking are separate from saving, so the web upload and the CLI both show
+every row's problems before anything is written. Saving takes only the good rows and the
+caller commits them together: nothing is half-imported. Imported events are drafts.
+
+CSV columns (the first line names them; `;` or `,` between values, UTF-8 or Windows-1252):
+  title, start, end            required; times as YYYY-MM-DD HH:MM in Swedish time
+  municipality, format         codes from eventreg.vocab (e.g. varberg, seminar)
+  summary, description, audience, venue_name, address, online_url, contact_email
+  capacity                     a whole number, empty for no limit
+  registration_closes          YYYY-MM-DD HH:MM, Swedish time
+  themes, languages            codes separated by `,` or `|` (e.g. jamlik-halsa-och-vard)
+"""
+
+import csv
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from .. import vocab
+from ..extensions import db
+from ..models import Event, Organisation, Theme, User
+from . import events as event_service
+from .events import EventData, EventRuleError, NonExistentLocalTime
+
+MAX_IMPORT_BYTES = 2 * 1024 * 1024
+MAX_ROWS = 1000
+REQUIRED_COLUMNS = ("title", "start", "end")
+KNOWN_COLUMNS = REQUIRED_COLUMNS + (
+    "municipality", "format", "summary", "description", "audience", "venue_name", "address",
+    "online_url", "contact_email", "capacity", "registration_closes", "themes", "languages",
+)  # fmt: skip
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be read (wrong kind, encoding, missing columns)."""
+
+
+@dataclass
+class ImportRow:
+    """One event from the file: the data if it could be read, and what is wrong with it."""
+
+    line: int  # line in a CSV file, or position of the VEVENT in an .ics file
+    title: str
+    data: EventData | None = None
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def is_good(self) -> bool:
+        return self.data is not None and not self.errors
+
+
+def _decode(content: bytes) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportFileError(_("The file is not text in UTF-8 or Windows-1252."))
+
+
+def _parse_local(text: str) -> datetime:
+    text = text.strip()
+    for pattern in ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"):
+        try:
+            naive = datetime.strptime(text, pattern)  # noqa: DTZ007 - Swedish time, below
+        except ValueError:
+            continue
+        return event_service.local_to_utc(naive)
+    raise ValueError(_("“%(value)s” is not a date and time like 2026-03-10 09:30.", value=text))
+
+
+def _codes(text: str) -> list[str]:
+    return [part.strip() for part in text.replace("|", ",").split(",") if part.strip()]
+
+
+def parse_csv(content: bytes, organisation: Organisation) -> list[ImportRow]:
+    """Rows of a CSV file, each with its data or the reasons it cannot be read."""
+    text = _decode(content)
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=";,")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    columns = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
+    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+    if missing:
+        raise ImportFileError(
+            _("The file has no column %(names)s. The first line must name the columns.",
+              names=", ".join(missing))
+        )  # fmt: skip
+    theme_ids = {t.slug: t.id for t in db.session.scalars(select(Theme))}
+    rows = []
+    for number, raw in enumerate(reader, start=2):
+        if number - 1 > MAX_ROWS:
+            raise ImportFileError(_("At most %(count)d events per file.", count=MAX_ROWS))
+        values = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+        if not any(values.values()):
+            continue  # blank line
+        rows.append(_row_from_values(number, values, organisation, theme_ids))
+    return rows
+
+
+def _row_from_values(
+    number: int, values: dict[str, str], organisation: Organisation, theme_ids: dict[str, int]
+) -> ImportRow:
+    row = ImportRow(line=number, title=values.get("title", ""))
+    times: dict[str, datetime | None] = {}
+    for column in ("start", "end", "registration_closes"):
+        if not values.get(column):
+            times[column] = None
+            continue
+        try:
+            times[column] = _parse_local(values[column])
+        except (ValueError, NonExistentLocalTime) as error:
+            row.errors.append(f"{column}: {error}")
+    for column in ("start", "end"):
+        if not values.get(column):
+            row.errors.append(_("%(column)s: missing.", column=column))
+    capacity = None
+    if values.get("capacity"):
+        try:
+            capacity = int(values["capacity"])
+        except ValueError:
+            row.errors.append(_("capacity: “%(value)s” is not a whole number.",
+                                value=values["capacity"]))  # fmt: skip
+    unknown_themes = [slug for slug in _codes(values.get("themes", "")) if slug not in theme_ids]
+    if unknown_themes:
+        row.errors.append(_("themes: unknown %(codes)s.", codes=", ".join(unknown_themes)))
+    if row.errors:
+        return row
+    row.data = EventData(
+        title=values.get("title", ""),
+        format=values.get("format") or "seminar",
+        municipality=values.get("municipality", ""),
+        start_dt=times["start"],
+        end_dt=times["end"],
+        organisation_id=organisation.id,
+        summary=values.get("summary", "")[:500],
+        description=values.get("description", ""),
+        audience=values.get("audience", "")[:500],
+        venue_name=values.get("venue_name", "")[:200],
+        address=values.get("address", "")[:300],
+        online_url=values.get("online_url") or None,
+        contact_email=values.get("contact_email") or None,
+        capacity=capacity,
+        registration_closes_dt=times["registration_closes"],
+        theme_ids=[theme_ids[slug] for slug in _codes(values.get("themes", ""))],
+        language_codes=_codes(values.get("languages", "")) or ["sv"],
+    )
+    return row
+
+
+def _guess_municipality(location: str) -> str | None:
+    folded = location.casefold()
+    for code, name in vocab.HALLAND_MUNICIPALITIES.items():
+        if name.casefold() in folded:
+            return code
+    return None
+
+
+def _ics_time(value) -> datetime:
+    """An iCalendar DTSTART/DTEND value in UTC; floating times are read as Swedish time."""
+    if not isinstance(value, datetime):
+        raise ValueError(_("an all-day event has no start time; give it a time of day."))
+    if value.tzinfo is None:
+        return event_service.local_to_utc(value)
+    return value.astimezone(UTC)
+
+
+def parse_ics(
+    content: bytes, organisation: Organisation, default_municipality: str | None = None
+) -> list[ImportRow]:
+    """The VEVENTs of an iCalendar file as rows. The municipality is read from LOCATION
+    (a Halland municipality's name in it), else `default_municipality`."""
+    import icalendar
+
+    try:
+        calendar = icalendar.Calendar.from_ical(content)
+    except (ValueError, IndexError) as error:
+        raise ImportFileError(_("The file is not a readable iCalendar file.")) from error
+    theme_ids = {t.slug: t.id for t in db.session.scalars(select(Theme))}
+    rows = []
+    for number, component in enumerate(calendar.walk("VEVENT"), start=1):
+        if number > MAX_ROWS:
+            raise ImportFileError(_("At most %(count)d events per file.", count=MAX_ROWS))
+        row = ImportRow(line=number, title=str(component.get("SUMMARY", "")).strip())
+        try:
+            start = _ics_time(component.decoded("DTSTART"))
+            if component.get("DTEND") is not None:
+                end = _ics_time(component.decoded("DTEND"))
+            elif component.get("DURATION") is not None:
+                end = start + component.decoded("DURATION")
+            else:
+                raise ValueError(_("the event has no end (DTEND or DURATION)."))
+        except (ValueError, KeyError, NonExistentLocalTime) as error:
+            message = str(error) if not isinstance(error, KeyError) else _("no start time.")
+            row.errors.append(message)
+            rows.append(row)
+            continue
+        location = str(component.get("LOCATION", "")).strip()
+        url = str(component.get("URL", "")).strip() or None
+        municipality = _guess_municipality(location) or default_municipality
+        if municipality is None:
+            row.errors.append(_("the municipality cannot be read from LOCATION; choose one "
+                                "for events without it."))  # fmt: skip
+            rows.append(row)
+            continue
+        found = component.get("CATEGORIES")
+        found = found if isinstance(found, list) else ([found] if found is not None else [])
+        categories = [str(c).strip() for prop in found for c in prop.cats]
+        row.data = EventData(
+            title=row.title[:200],
+            format="seminar",
+            municipality=municipality,
+            start_dt=start,
+            end_dt=end,
+            organisation_id=organisation.id,
+            description=str(component.get("DESCRIPTION", "")).strip(),
+            venue_name=location[:200],
+            online_url=url,
+            theme_ids=[theme_ids[c] for c in categories if c in theme_ids],
+        )
+        rows.append(row)
+    return rows
+
+
+def parse_file(
+    filename: str, content: bytes, organisation: Organisation,
+    default_municipality: str | None = None,
+) -> list[ImportRow]:  # fmt: skip
+    """Rows of a .csv or .ics file (by name or content), checked against every rule."""
+    if len(content) > MAX_IMPORT_BYTES:
+        raise ImportFileError(_("The file is too large (at most 2 MB)."))
+    if filename.lower().endswith(".ics") or content.lstrip().startswith(b"BEGIN:VCALENDAR"):
+        rows = parse_ics(content, organisation, default_municipality)
+    elif filename.lower().endswith((".csv", ".txt")):
+        rows = parse_csv(content, organisation)
+    else:
+        raise ImportFileError(_("Choose a .csv or .ics file."))
+    check_rows(rows, organisation)
+    return rows
+
+
+def _existing(organisation: Organisation) -> set[tuple[str, datetime]]:
+    stmt = select(Event.title, Event.start_dt).where(Event.organisation_id == organisation.id)
+    return {(title.casefold(), start) for title, start in db.session.execute(stmt)}
+
+
+def check_rows(rows: Iterable[ImportRow], organisation: Organisation) -> None:
+    """Add each rule the data breaks to its row; an event the organisation already has
+    (same title and start) or that appears twice in the file is refused, so importing the
+    same file again adds nothing."""
+    seen = _existing(organisation)
+    for row in rows:
+        if row.data is None:
+            continue
+        for name, message in event_service.validate_event_data(row.data).items():
+            row.errors.append(f"{name}: {message}")
+        key = (row.data.title.casefold(), row.data.start_dt)
+        if key in seen:
+            row.errors.append(_("An event with this title and start already exists."))
+        seen.add(key)
+
+
+def import_rows(
+    rows: list[ImportRow],
+    user: User | None,
+    progress: Callable[[ImportRow], None] | None = None,
+) -> list[Event]:
+    """Create the good rows as drafts (flushed; the caller commits them all together)."""
+    created = []
+    for row in rows:
+        if row.is_good:
+            try:
+                created.append(event_service.create_event(row.data, user))
+            except EventRuleError as error:  # checked before, so only a race gets here
+                row.errors.append(error.message)
+        if progress is not None:
+            progress(row)
+    return created
+
