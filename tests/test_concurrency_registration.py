@@ -26,9 +26,13 @@ def _worker(database_url: str, outbox_dir: str, barrier, results, n: int, path: 
     try:
         from eventreg import create_app
 
+        # A patient lock timeout: this test is about who gets a seat, not about the "try
+        # again" answer (tested in test_registration_views), and on SQLite fifty writers
+        # queue one behind another on a busy machine.
         app = create_app({
             "TESTING": True, "SECRET_KEY": "test-secret-key", "SQLALCHEMY_DATABASE_URI":
             database_url, "WTF_CSRF_ENABLED": False, "OUTBOX_DIR": outbox_dir,
+            "REGISTRATION_LOCK_TIMEOUT_MS": TIMEOUT * 1000,
         })  # fmt: skip
         client = app.test_client()
         # Warm up (templates compiled, connections open) so the posts really coincide.

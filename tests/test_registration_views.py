@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import icalendar
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
 
 from eventreg.extensions import db, limiter
 from eventreg.feeds.ical import event_uid
@@ -351,3 +351,66 @@ def test_registrations_from_one_address_are_rate_limited(client, small_quota):
     assert "Too many attempts" in refused.text
     assert count(Registration) == 3
     assert client.get(register_url(event)).status_code == 200  # reading the form is not limited
+
+
+# --- a busy event ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def event_held_by_another_server(app, database_url):
+    """Another connection holds the lock a registration needs (as a slow request elsewhere
+    would), and requests here wait only a moment for it."""
+    event = make_event(capacity=5)
+    holder = make_registration(event, name="Erik Johansson")
+    db.session.commit()
+    app.config["REGISTRATION_LOCK_TIMEOUT_MS"] = 300
+    engine = create_engine(database_url)
+    connection = engine.connect()
+    if engine.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.execute(text("SELECT id FROM event WHERE id = :id FOR UPDATE"), {"id": event.id})
+    try:
+        yield event, holder
+    finally:
+        connection.rollback()
+        connection.close()
+        engine.dispose()
+        del app.config["REGISTRATION_LOCK_TIMEOUT_MS"]
+
+
+def test_a_registration_that_cannot_get_the_lock_is_told_to_try_again(
+    client, event_held_by_another_server
+):
+    event, _ = event_held_by_another_server
+    data = registration_form(name="Amina Yusuf")
+    response = client.post(register_url(event), data=data)
+    assert response.status_code == 503
+    assert "Please try again in a moment." in response.text
+    assert 'value="Amina Yusuf"' in response.text  # the input is kept
+    assert count(Registration) == 1 and count(OutboxEmail) == 1
+
+
+def test_a_cancellation_that_cannot_get_the_lock_is_told_to_try_again(
+    client, event_held_by_another_server
+):
+    _, holder = event_held_by_another_server
+    response = client.post(manage_url(holder) + "/avboka?lang=en")
+    assert response.status_code == 503 and "Please try again" in response.text
+    db.session.refresh(holder)
+    assert holder.is_confirmed
+
+
+def test_after_a_busy_moment_the_next_request_waits_as_usual(client, app, database_url):
+    """The shortened wait does not stay on the pooled connection (SQLite busy timeout)."""
+    event = make_event()
+    db.session.commit()
+    app.config["REGISTRATION_LOCK_TIMEOUT_MS"] = 50
+    try:
+        assert client.post(register_url(event), data=registration_form()).status_code == 302
+    finally:
+        del app.config["REGISTRATION_LOCK_TIMEOUT_MS"]
+    with db.engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            timeout = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+            assert timeout == 30_000

@@ -17,7 +17,7 @@ from flask import (
 )
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..extensions import db, limiter
 from ..feeds import ical
@@ -70,6 +70,11 @@ def _registration_or_404(token: str) -> Registration:
     return registrations.registration_from_manage_token(token) or abort(404)
 
 
+def _busy(template: str, **context):
+    """503 with the page as it was and a "try again" message (nothing was stored)."""
+    return render_template(template, busy=True, **context), 503
+
+
 def _closed(event, state: str, status: int):
     return render_template("registration/closed.html", event=event, state=state), status
 
@@ -94,6 +99,10 @@ def register(public_id: str):
         except UnsafeHeaderValue:  # the form refuses these first; this is the last guard
             db.session.rollback()
             abort(400)
+        except OperationalError:
+            # Others held the event longer than the lock timeout: answer now, keep the input.
+            db.session.rollback()
+            return _busy("registration/register.html", event=event, form=form)
         except IntegrityError:
             # The unique index caught the same address registering twice at the same moment.
             db.session.rollback()
@@ -157,7 +166,14 @@ def cancel(token: str):
     if not registration.is_active:
         return redirect(url_for(".manage", token=token))
     if form.validate_on_submit():
-        registrations.cancel_registration(registration)
+        try:
+            registrations.cancel_registration(registration)
+        except OperationalError:
+            db.session.rollback()
+            return _busy(
+                "registration/cancel.html", registration=registration,
+                event=registration.event, form=form, token=token,
+            )  # fmt: skip
         db.session.commit()
         flash(_("Your registration is cancelled. We have sent a confirmation to your email."),
               "success")  # fmt: skip

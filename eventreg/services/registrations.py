@@ -19,6 +19,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, or_, select, update
 
+from ..database import set_lock_timeout
 from ..extensions import db
 from ..models import Event, OutboxEmail, Registration, utcnow
 from ..models.registrations import ACTIVE_STATUSES, new_nonce
@@ -99,7 +100,10 @@ def _lock_event(event_id: int) -> None:
     A no-op UPDATE rather than SELECT … FOR UPDATE, because it works on both databases: on
     PostgreSQL it takes the row lock, on SQLite it is the transaction's first write, which
     takes the database's write lock before anything is read (no read-then-upgrade deadlock).
+    Waiting for the lock is bounded (REGISTRATION_LOCK_TIMEOUT_MS): past it, the database
+    raises OperationalError and the caller answers "busy, try again".
     """
+    set_lock_timeout(db.session, current_app.config.get("REGISTRATION_LOCK_TIMEOUT_MS", 10_000))
     db.session.execute(
         update(Event)
         .where(Event.id == event_id)
