@@ -24,7 +24,8 @@ def _configure_sqlite(dbapi_connection, connection_record) -> None:
 def _restore_busy_timeout(dbapi_connection, connection_record) -> None:
     """A request may shorten the wait for one statement (see `lock_timeout`); the next user
     of the pooled connection gets the usual wait again."""
-    dbapi_connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    if dbapi_connection is not None:  # None when the connection was invalidated
+        dbapi_connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
 
 
 def init_app(app: Flask) -> None:
