@@ -1,6 +1,10 @@
 """Emails: building, the outbox, and delivery to a real SMTP server on loopback (aiosmtpd),
 including a server that is down, refuses, or a sender that died mid-send."""
 
+import os
+import subprocess
+import sys
+import time
 from collections import Counter
 from datetime import timedelta
 from email import message_from_bytes
@@ -381,3 +385,32 @@ def test_anonymise_command_defaults_to_the_retention_setting(app, runner):
     assert "Anonymised 0" in result.output and "90 days" in result.output
     db.session.refresh(registration)
     assert registration.anonymised_at is None
+
+
+def test_send_mail_watch_keeps_delivering_as_a_background_sender(database_url, smtp_server):
+    """`flask send-mail --watch` as its own process, as it runs in production: it delivers
+    what is queued after it started, without being run again."""
+    environment = {
+        **os.environ, "DATABASE_URL": database_url, "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(smtp_server.port), "SECRET_KEY": "test-secret-key",
+    }  # fmt: skip
+    command = [sys.executable, "-m", "flask", "--app", "eventreg", "send-mail", "--watch",
+               "--interval", "1"]  # fmt: skip
+    watcher = subprocess.Popen(
+        command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        time.sleep(1)
+        make_registration(make_event(), email="later@example.se")
+        db.session.commit()
+        deadline = time.monotonic() + 30
+        while not smtp_server.messages and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert watcher.poll() is None, watcher.stdout.read()  # still running
+    finally:
+        watcher.terminate()
+        output, _ = watcher.communicate(timeout=10)
+    assert [m["To"].addresses[0].addr_spec for m in smtp_server.messages] == ["later@example.se"]
+    assert "Sent 1" in output
+    db.session.expire_all()
+    assert [e.status for e in outbox()] == ["sent"]
