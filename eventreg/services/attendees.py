@@ -3,7 +3,8 @@ adding and cancelling by hand, the waiting list, messages, check-in and the CSV 
 
 Seat changes go through the registration service's locking (`services.registrations`), so
 the database keeps confirmed registrations within capacity here too. Functions flush; the
-view commits once. Every change is written to the audit log, by registration id only.
+view commits once. Every change is written to the audit log, by registration id only (by
+the flush listener in services/audit.py, with the user given here as the one acting).
 """
 
 import csv
@@ -82,10 +83,6 @@ def needs_summary(registrations: list[Registration]) -> NeedsSummary:
     )
 
 
-def _log(registration: Registration, action: str, user: User | None, changes: dict) -> None:
-    audit.record_registration_change(registration.id, registration.event, action, user, changes)
-
-
 def add_registration(
     event: Event,
     details: registration_service.AttendeeDetails,
@@ -97,7 +94,8 @@ def add_registration(
     """Register someone on their behalf (a seat if free, else the waiting list); they get
     the usual confirmation email. The registration window applies as for everyone."""
     try:
-        signup = registration_service.register(event, details, locale=locale, now=now)
+        with audit.acting_as(user):
+            signup = registration_service.register(event, details, locale=locale, now=now)
     except registration_service.RegistrationClosed as error:
         messages = {
             "not_open": _("Registration has not opened yet."),
@@ -107,20 +105,16 @@ def add_registration(
         raise AttendeeRuleError(messages.get(error.reason, _("Registration is closed."))) from None
     if not signup.is_new:
         raise AttendeeRuleError(_("This email address is already registered for the event."))
-    registration = signup.registration
-    _log(registration, "registration.add", user, {"status": [None, registration.status]})
-    return registration
+    return signup.registration
 
 
 def cancel_registration(registration: Registration, user: User) -> list[Registration]:
     """Cancel a registration; a freed seat goes to the waiting list (who are emailed)."""
     old = registration.status
-    promoted = registration_service.cancel_registration(registration)
+    with audit.acting_as(user):
+        promoted = registration_service.cancel_registration(registration)
     if registration.status == old:
         raise AttendeeRuleError(_("The registration is already cancelled."))
-    _log(registration, "registration.cancel", user, {"status": [old, "cancelled"]})
-    for person in promoted:
-        _log(person, "registration.promote", user, {"status": ["waiting", "confirmed"]})
     return promoted
 
 
@@ -140,10 +134,10 @@ def move_from_waiting_list(
     registration.status = "confirmed"
     registration.confirmed_at = now
     registration.updated_at = now
-    db.session.flush()
+    with audit.acting_as(user):
+        db.session.flush()
     db.session.refresh(registration.event, ["seats_taken"])
     queue_registration_email(registration, "promotion")
-    _log(registration, "registration.promote", user, {"status": ["waiting", "confirmed"]})
 
 
 def move_over_capacity_to_waiting_list(
@@ -171,26 +165,24 @@ def move_over_capacity_to_waiting_list(
         registration.status = "waiting"
         registration.confirmed_at = None
         registration.updated_at = now
+    with audit.acting_as(user):
+        db.session.flush()
     db.session.execute(
         update(Event)
         .where(Event.id == event.id)
         .values(seats_taken=Event.seats_taken - len(last_confirmed))
         .execution_options(synchronize_session=False)
     )
-    db.session.flush()
     db.session.refresh(event, ["seats_taken"])
     for registration in last_confirmed:
         queue_registration_email(registration, "waiting")
-        _log(registration, "registration.demote", user, {"status": ["confirmed", "waiting"]})
     return last_confirmed
 
 
 def promote_after_capacity_change(event: Event, user: User | None) -> list[Registration]:
     """After a raise in capacity, the waiting list gets the new seats in arrival order."""
-    promoted = registration_service.promote_waiting(event)
-    for registration in promoted:
-        _log(registration, "registration.promote", user, {"status": ["waiting", "confirmed"]})
-    return promoted
+    with audit.acting_as(user):
+        return registration_service.promote_waiting(event)
 
 
 def notify_change(event: Event) -> int:
@@ -259,19 +251,17 @@ def check_in(registration: Registration, user: User, now: datetime | None = None
     if registration.attended_at is not None:
         return False
     registration.attended_at = now or utcnow()
-    db.session.flush()
-    _log(registration, "registration.check_in", user,
-         {"checked_in_at": [None, registration.attended_at]})  # fmt: skip
+    with audit.acting_as(user):
+        db.session.flush()
     return True
 
 
 def undo_check_in(registration: Registration, user: User) -> None:
     if registration.attended_at is None:
         return
-    old = registration.attended_at
     registration.attended_at = None
-    db.session.flush()
-    _log(registration, "registration.undo_check_in", user, {"checked_in_at": [old, None]})
+    with audit.acting_as(user):
+        db.session.flush()
 
 
 def registration_by_id(event: Event, registration_id: int) -> Registration | None:
