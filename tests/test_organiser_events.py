@@ -497,4 +497,4 @@ def test_admin_sees_the_event_history(client, varberg, organiser):
     client.post("/arrangor/logga-ut")
     log_in(client, admin)
     html = client.get(f"/arrangor/evenemang/{event.id}?lang=en").get_data(as_text=True)
-    assert "History" in html and "Published" in html and organiser.name in html
+    assert "History" in html and "Event published" in html and organiser.name in html

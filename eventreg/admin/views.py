@@ -11,7 +11,6 @@ from ..models import Organisation, Resource, Theme, User
 from ..organiser.access import admin_required
 from ..organiser.forms import ConfirmForm
 from ..services import audit
-from ..services.events import LABELS
 from . import operations
 from .forms import AuditFilterForm, OrganisationForm, ResourceForm, ThemeForm, UserForm
 from .operations import AdminRuleError
@@ -65,7 +64,9 @@ def audit_log():
     history = audit.audit_entries(
         event_id=form.event_id.data, action_prefix=form.action.data or None, limit=500
     )
-    return render_template("admin/audit_log.html", form=form, history=history, labels=LABELS)
+    return render_template(
+        "admin/audit_log.html", form=form, history=history, labels=audit.ACTION_LABELS
+    )
 
 
 # --- themes and resources ------------------------------------------------------------------

@@ -171,7 +171,7 @@ def show_event(event_id: int):
         event=event,
         confirm_form=ConfirmForm(),
         history=history,
-        labels=event_service.LABELS,
+        labels=audit.ACTION_LABELS,
     )
 
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import g, has_app_context
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event as sa_event
 from sqlalchemy import insert, inspect, select
 from sqlalchemy.orm import Session, selectinload
@@ -14,6 +15,37 @@ from sqlalchemy.orm import Session, selectinload
 from ..extensions import db
 from ..models import Event, Registration, User, utcnow
 from ..models.audit import AuditEntry
+
+# What each action is called on the audit pages.
+ACTION_LABELS = {
+    "event.create": _l("Event created"),
+    "event.update": _l("Event edited"),
+    "event.duplicate": _l("Event created as a copy"),
+    "event.publish": _l("Event published"),
+    "event.unpublish": _l("Event unpublished"),
+    "event.cancel": _l("Event cancelled"),
+    "event.delete": _l("Draft deleted"),
+    "event.message": _l("Message sent to registrants"),
+    "registration.create": _l("Registered"),
+    "registration.cancel": _l("Registration cancelled"),
+    "registration.promote": _l("Moved from the waiting list to a seat"),
+    "registration.demote": _l("Moved to the waiting list"),
+    "registration.status": _l("Registration status changed"),
+    "registration.check_in": _l("Checked in"),
+    "registration.undo_check_in": _l("Check-in undone"),
+    "registration.anonymise": _l("Personal data removed"),
+    "admin.theme.create": _l("Theme added"),
+    "admin.theme.update": _l("Theme changed"),
+    "admin.theme.delete": _l("Theme removed"),
+    "admin.resource.create": _l("Resource added"),
+    "admin.resource.update": _l("Resource changed"),
+    "admin.resource.delete": _l("Resource removed"),
+    "admin.organisation.create": _l("Organisation added"),
+    "admin.organisation.update": _l("Organisation changed"),
+    "admin.organisation.delete": _l("Organisation removed"),
+    "admin.user.create": _l("Account added"),
+    "admin.user.update": _l("Account changed"),
+}
 
 _actor: ContextVar[User | None] = ContextVar("audit_actor", default=None)
 

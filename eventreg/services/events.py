@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .. import vocab
@@ -345,13 +344,3 @@ def default_duplicate_start(event: Event) -> datetime:
     """A week after the original: the most common rhythm of a series."""
     return event.start_dt + timedelta(weeks=1)
 
-
-LABELS = {
-    "event.create": _l("Created"),
-    "event.update": _l("Edited"),
-    "event.duplicate": _l("Created as a copy"),
-    "event.publish": _l("Published"),
-    "event.unpublish": _l("Unpublished"),
-    "event.cancel": _l("Cancelled"),
-    "event.delete": _l("Deleted"),
-}
