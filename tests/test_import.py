@@ -248,3 +248,37 @@ def test_import_command_refuses_unknown_organisation_and_bad_file(runner, varber
     assert result.exit_code != 0 and "no organisation" in result.output
     result = runner.invoke(args=["import-events", str(path), "--organisation", "varbergs-kommun"])
     assert result.exit_code != 0 and "no column" in result.output
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "field"),
+    [
+        ("title", "x" * 201, "title"),
+        ("online_url", "javascript:alert(1)", "online_url"),
+        ("contact_email", "inte-en-adress", "contact_email"),
+        ("start", "0001-01-01 00:30", "start"),
+        ("start", "9999-12-31 23:30", "start"),
+    ],
+)
+def test_imported_values_meet_the_same_rules_as_the_form(varberg, column, value, field):
+    values = {"title": "Möte", "start": "2030-03-12 09:00", "end": "2030-03-12 10:00",
+              "municipality": "varberg", column: value}  # fmt: skip
+    header = ";".join(values)
+    content = f"{header}\n{';'.join(values.values())}\n".encode()
+    [row] = imports.parse_file("e.csv", content, varberg)
+    assert not row.is_good
+    assert any(error.startswith(field) for error in row.errors), row.errors
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"title;start\x00;end\n", b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART:nonsense\r\n"
+     b"END:VEVENT\r\nEND:VCALENDAR\r\n", b"\"title\nstart"],
+)  # fmt: skip
+def test_broken_files_never_raise_anything_but_a_file_error(varberg, content):
+    name = "e.ics" if content.startswith(b"BEGIN") else "e.csv"
+    try:
+        rows = imports.parse_file(name, content, varberg)
+    except imports.ImportFileError:
+        return
+    assert all(not row.is_good for row in rows)

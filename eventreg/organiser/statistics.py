@@ -47,7 +47,9 @@ def _scope(form: StatisticsFilterForm) -> set[int] | None:
     An organisation id the user may not see is refused with 403, even if guessed."""
     chosen = request.args.get("organisation", "")
     if chosen:
-        if not chosen.isdigit() or not can_manage_organisation(current_user, int(chosen)):
+        if not chosen.isdecimal() or len(chosen) > 12:
+            abort(400)
+        if not can_manage_organisation(current_user, int(chosen)):
             abort(403)
         return {int(chosen)}
     return None if current_user.is_admin else current_user.organisation_ids

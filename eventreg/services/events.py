@@ -48,6 +48,9 @@ def local_to_utc(naive: datetime) -> datetime:
     that happens twice (the hour repeated in autumn) is read as the first, summer-time one:
     seminars rarely start at 02:30, and the first reading is what most people mean.
     """
+    if not 1900 <= naive.year <= 2999:
+        # Far-off years are typing mistakes, and near year 1 or 9999 UTC cannot be computed.
+        raise ValueError(_("Choose a date between the years 1900 and 2999."))
     local = naive.replace(tzinfo=LOCAL_TZ, fold=0)
     as_utc = local.astimezone(UTC)
     if as_utc.astimezone(LOCAL_TZ).replace(tzinfo=None) != naive.replace(tzinfo=None):
@@ -156,7 +159,31 @@ def validate_event_data(
         errors["language_codes"] = _("Choose at least one language from the list.")
     if db.session.get(Organisation, data.organisation_id) is None:
         errors["organisation_id"] = _("Choose an organisation.")
+    for name, limit in MAX_LENGTHS.items():
+        if len(getattr(data, name) or "") > limit:
+            errors.setdefault(name, _("Write at most %(max)d characters.", max=limit))
+    if data.online_url and not data.online_url.lower().startswith(("https://", "http://")):
+        errors.setdefault("online_url", _("Enter a web address starting with https://."))
+    if data.contact_email and not _is_email(data.contact_email):
+        errors.setdefault("contact_email", _("Enter an email address like name@example.se."))
     return errors
+
+
+# The columns' sizes: the service checks them too, as imports do not pass through the form.
+MAX_LENGTHS = {
+    "title": 200, "summary": 500, "audience": 500, "interpretation_note": 300,
+    "venue_name": 200, "address": 300, "online_url": 1000, "contact_email": 254,
+}  # fmt: skip
+
+
+def _is_email(value: str) -> bool:
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
 
 
 def _apply(event: Event, data: EventData) -> None:

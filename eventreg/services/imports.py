@@ -86,8 +86,14 @@ def parse_csv(content: bytes, organisation: Organisation) -> list[ImportRow]:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=";,")
     except csv.Error:
         dialect = csv.excel
+    if "\x00" in text:
+        raise ImportFileError(_("The file is not a CSV text file."))
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    columns = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
+    try:
+        columns = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
+        records = list(reader)
+    except csv.Error as error:
+        raise ImportFileError(_("The file is not a readable CSV file.")) from error
     missing = [name for name in REQUIRED_COLUMNS if name not in columns]
     if missing:
         raise ImportFileError(
@@ -96,7 +102,7 @@ def parse_csv(content: bytes, organisation: Organisation) -> list[ImportRow]:
         )  # fmt: skip
     theme_ids = {t.slug: t.id for t in db.session.scalars(select(Theme))}
     rows = []
-    for number, raw in enumerate(reader, start=2):
+    for number, raw in enumerate(records, start=2):
         if number - 1 > MAX_ROWS:
             raise ImportFileError(_("At most %(count)d events per file.", count=MAX_ROWS))
         values = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
@@ -182,7 +188,7 @@ def parse_ics(
 
     try:
         calendar = icalendar.Calendar.from_ical(content)
-    except (ValueError, IndexError) as error:
+    except Exception as error:  # noqa: BLE001 - icalendar raises many kinds on bad input
         raise ImportFileError(_("The file is not a readable iCalendar file.")) from error
     theme_ids = {t.slug: t.id for t in db.session.scalars(select(Theme))}
     rows = []
@@ -198,8 +204,12 @@ def parse_ics(
                 end = start + component.decoded("DURATION")
             else:
                 raise ValueError(_("the event has no end (DTEND or DURATION)."))
-        except (ValueError, KeyError, NonExistentLocalTime) as error:
-            message = str(error) if not isinstance(error, KeyError) else _("no start time.")
+        except KeyError:
+            row.errors.append(_("no start time."))
+            rows.append(row)
+            continue
+        except Exception as error:  # noqa: BLE001 - any unreadable time is this row's problem
+            message = str(error) if isinstance(error, ValueError) else _("unreadable time.")
             row.errors.append(message)
             rows.append(row)
             continue
