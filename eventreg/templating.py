@@ -1,5 +1,6 @@
 """Template filters and globals: dates in Stockholm time, Markdown, vocabularies."""
 
+import inspect
 from datetime import datetime
 
 from flask import request, url_for
@@ -23,14 +24,36 @@ def event_when(start: datetime, end: datetime) -> str:
     return f"{format_datetime(start, 'd MMMM y HH:mm')} – {format_datetime(end, 'd MMMM y HH:mm')}"
 
 
+# url_for's own parameters (endpoint, _external, _scheme, _anchor, _method): a query
+# parameter with one of these names would be taken as an instruction, not passed on.
+URL_FOR_PARAMETERS = frozenset(
+    name
+    for name, parameter in inspect.signature(url_for).parameters.items()
+    if parameter.kind is not inspect.Parameter.VAR_KEYWORD
+)
+
+
+def current_args(**overrides) -> dict[str, list[str]]:
+    """This page's query parameters, to build a link to it with other values
+    (`url_for(request.endpoint, **current_args(sida=2))`). Left out: names url_for keeps
+    for itself, and names of the path's own variables (`/teman/x?slug=y`), which url_for
+    could not take twice."""
+    view_args = request.view_args or {}
+    args = {
+        key: values
+        for key, values in request.args.lists()
+        if key not in URL_FOR_PARAMETERS and key not in view_args
+    }
+    args.update(overrides)
+    return args
+
+
 def url_for_language(language: str) -> str:
     """The current page in another language (the choice is then remembered)."""
-    args = request.args.to_dict(flat=False)
-    args[LOCALE_PARAM] = [language]
-    view_args = request.view_args or {}
     if request.endpoint is None:
         return url_for("catalogue.home", **{LOCALE_PARAM: language})
-    return url_for(request.endpoint, **view_args, **args)
+    view_args = request.view_args or {}
+    return url_for(request.endpoint, **view_args, **current_args(**{LOCALE_PARAM: [language]}))
 
 
 def init_app(app) -> None:
@@ -39,6 +62,7 @@ def init_app(app) -> None:
     app.jinja_env.globals.update(
         vocab=vocab,
         url_for_language=url_for_language,
+        current_args=current_args,
         format_date=format_date,
         format_datetime=format_datetime,
         format_time=format_time,

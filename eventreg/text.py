@@ -1,6 +1,7 @@
 """Turning user-written text into safe output."""
 
 import re
+import threading
 import unicodedata
 
 import markdown
@@ -13,24 +14,42 @@ ALLOWED_TAGS = {
     "blockquote", "code", "pre", "hr",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+# Built once: nh3's cleaners are immutable, so one serves every thread.
+_SANITISER = nh3.Cleaner(
+    tags=ALLOWED_TAGS,
+    attributes=ALLOWED_ATTRIBUTES,
+    url_schemes=URL_SCHEMES,
+    link_rel="noopener noreferrer",
+)
+_TEXT_ONLY = nh3.Cleaner(tags=set())
+
+# A Markdown parser is costly to build (every extension, processor and pattern) but keeps
+# per-document state while converting, so it cannot be shared between threads (the app
+# serves requests on several): each thread builds one and reuses it, reset per document.
+_parsers = threading.local()
+
+
+def _parser() -> markdown.Markdown:
+    parser = getattr(_parsers, "markdown", None)
+    if parser is None:
+        parser = _parsers.markdown = markdown.Markdown(
+            extensions=["sane_lists"], output_format="html"
+        )
+    return parser
 
 
 def render_markdown(source: str | None) -> Markup:
     """Markdown to HTML, sanitised with nh3 so no script or handler survives."""
-    html = markdown.markdown(source or "", extensions=["sane_lists"], output_format="html")
-    clean = nh3.clean(
-        html,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer",
-    )
-    return Markup(clean)  # noqa: S704 - sanitised by nh3 above
+    # Reset before rather than after: a conversion that raised leaves no state behind.
+    html = _parser().reset().convert(source or "")
+    return Markup(_SANITISER.clean(html))  # noqa: S704 - sanitised by nh3 above
 
 
 def markdown_to_text(source: str | None) -> str:
     """Plain text of a Markdown description, for calendar files and emails."""
-    return nh3.clean(str(render_markdown(source)), tags=set()).strip()
+    return _TEXT_ONLY.clean(str(render_markdown(source))).strip()
 
 
 def slugify(text: str, max_length: int = 80) -> str:

@@ -1,5 +1,7 @@
 """The event-list filter, read from the URL so a filtered list can be shared."""
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -13,6 +15,14 @@ from ..extensions import db
 from ..models import Organisation, Theme
 from ..services.catalogue import EventFilter
 
+# Control characters (NUL, tab, escape, DEL, the C1 range) mean nothing in a search, and
+# PostgreSQL refuses a NUL in a query: they separate words like a space does.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _without_control_characters(value: str | None) -> str | None:
+    return CONTROL_CHARACTERS.sub(" ", value) if value else value
+
 
 class CheckboxListField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
@@ -25,7 +35,11 @@ class EventFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a search changes nothing
 
-    q = SearchField(_l("Search"), validators=[Optional(), Length(max=200)])
+    q = SearchField(
+        _l("Search"),
+        validators=[Optional(), Length(max=200)],
+        filters=[_without_control_characters],
+    )
     tema = CheckboxListField(_l("Theme"))
     kommun = CheckboxListField(_l("Municipality"), choices=vocab.choices(vocab.MUNICIPALITIES))
     format = CheckboxListField(_l("Format"), choices=vocab.choices(vocab.FORMATS))

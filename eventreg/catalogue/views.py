@@ -8,6 +8,10 @@ from .forms import parse_event_filter
 
 bp = Blueprint("catalogue", __name__)
 
+# Far beyond any real list, and small enough that the row offset fits every database's
+# integer (?sida=10**30 would overflow it).
+MAX_PAGE = 100_000
+
 
 @bp.get("/")
 def home():
@@ -39,13 +43,19 @@ def show_theme(slug: str):
     )
 
 
+def _page_number() -> int:
+    """?sida= as a page number from 1 to MAX_PAGE; anything else is the first page."""
+    page = request.args.get("sida", 1, type=int)
+    return min(max(page, 1), MAX_PAGE)
+
+
 def _event_list(past: bool):
     form, event_filter = parse_event_filter(request.args, past=past)
     if event_filter is None:
         return render_template("catalogue/events.html", form=form, page=None, past=past), 400
     page = catalogue.paginate_events(
         event_filter,
-        page=request.args.get("sida", 1, type=int),
+        page=_page_number(),
         per_page=current_app.config["EVENTS_PER_PAGE"],
     )
     return render_template(

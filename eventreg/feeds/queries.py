@@ -11,7 +11,7 @@ from sqlalchemy import Select, func, or_, select
 
 from ..extensions import db
 from ..models import Event, Organisation
-from ..services.catalogue import EventFilter, public_events_stmt
+from ..services.catalogue import EventFilter, public_events_stmt, searchable
 
 # Past events stay in feeds for about six months: long enough for someone looking back at
 # what they attended, short enough that a feed stays small (Indico's unbounded feed timed
@@ -57,4 +57,6 @@ def data_version(stmt: Select) -> DataVersion:
 
 
 def get_organisation_by_slug(slug: str) -> Organisation | None:
+    if not searchable(slug):
+        return None
     return db.session.scalar(select(Organisation).where(Organisation.slug == slug))

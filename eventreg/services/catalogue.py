@@ -41,8 +41,21 @@ class EventFilter:
 
 
 def local_midnight_utc(day: date) -> datetime:
-    """The start of a Stockholm calendar day, in UTC (23:00 or 22:00 the day before)."""
-    return datetime.combine(day, time.min, tzinfo=LOCAL_TZ).astimezone(UTC)
+    """The start of a Stockholm calendar day, in UTC (23:00 or 22:00 the day before).
+
+    0001-01-01 starts in year 0 in UTC, which Python cannot represent: the earliest
+    datetime stands in for it (a filter "from 0001-01-01" means "from the beginning").
+    """
+    try:
+        return datetime.combine(day, time.min, tzinfo=LOCAL_TZ).astimezone(UTC)
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC)
+
+
+def searchable(value: str) -> bool:
+    """Whether a text can be compared with stored text on every database: PostgreSQL
+    refuses NUL characters in a query, and no stored slug, id or text holds one."""
+    return "\x00" not in value
 
 
 def _with_details(stmt: Select) -> Select:
@@ -96,7 +109,7 @@ def public_events_stmt(event_filter: EventFilter, now: datetime | None = None) -
         )
     if event_filter.date_from:
         stmt = stmt.where(Event.end_dt > local_midnight_utc(event_filter.date_from))
-    if event_filter.date_to:
+    if event_filter.date_to and event_filter.date_to < date.max:  # 9999-12-31: no end
         stmt = stmt.where(
             Event.start_dt < local_midnight_utc(event_filter.date_to + timedelta(days=1))
         )
@@ -137,11 +150,15 @@ def upcoming_counts_by_theme(now: datetime | None = None) -> dict[int, int]:
 
 
 def get_theme_by_slug(slug: str) -> Theme | None:
+    if not searchable(slug):
+        return None
     return db.session.scalar(select(Theme).where(Theme.slug == slug))
 
 
 def get_public_event(public_id: str) -> Event | None:
     """A published or cancelled event by its public id; drafts are not public."""
+    if not searchable(public_id):
+        return None
     stmt = _with_details(
         select(Event).where(
             Event.public_id == public_id, Event.status.in_(("published", "cancelled"))
