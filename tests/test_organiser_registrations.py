@@ -137,6 +137,16 @@ def test_audit_of_registrations_holds_no_personal_data(event, organiser):
         assert personal not in logged
 
 
+def test_profile_changes_are_logged_by_field_name_only(event):
+    from eventreg.services.registrations import ProfileUpdate, update_registration
+
+    registration = make_registration(event, name="Åsa Öberg", dietary_needs="")
+    update_registration(registration, ProfileUpdate(name="Åsa Ek", dietary_needs="Vegansk"))
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "registration.update"))
+    assert entry.changes == {"dietary_needs": ["…", "…"], "name": ["…", "…"]}
+    assert entry.registration_id == registration.id and entry.user_id is None
+
+
 def test_self_service_changes_are_logged_without_a_user(event):
     from eventreg.services.registrations import cancel_registration
 

@@ -34,6 +34,7 @@ ACTION_LABELS = {
     "registration.check_in": _l("Checked in"),
     "registration.undo_check_in": _l("Check-in undone"),
     "registration.anonymise": _l("Personal data removed"),
+    "registration.update": _l("Registration details changed"),
     "admin.theme.create": _l("Theme added"),
     "admin.theme.update": _l("Theme changed"),
     "admin.theme.delete": _l("Theme removed"),
@@ -46,6 +47,12 @@ ACTION_LABELS = {
     "admin.user.create": _l("Account added"),
     "admin.user.update": _l("Account changed"),
 }
+
+# Personal details of a registration: a change is logged by field name only.
+REDACTED_FIELDS = (
+    "name", "email", "organisation", "sector", "municipality", "dietary_needs",
+    "accessibility_needs", "interpretation_language", "message",
+)  # fmt: skip
 
 _actor: ContextVar[User | None] = ContextVar("audit_actor", default=None)
 
@@ -167,6 +174,13 @@ def _registration_entries(session: Session) -> list[dict[str, Any]]:
             anonymised = state.attrs.anonymised_at.history
             if anonymised.has_changes() and registration.anonymised_at is not None:
                 found.append(("registration.anonymise", {}))
+            else:
+                # Which details changed, never what they were or became: "…" stands in.
+                changed = sorted(
+                    name for name in REDACTED_FIELDS if state.attrs[name].history.has_changes()
+                )
+                if changed:
+                    found.append(("registration.update", {name: ["…", "…"] for name in changed}))
         for action, changes in found:
             entries.append({"action": action, "event_id": registration.event_id,
                             "registration_id": registration.id, "changes": changes})  # fmt: skip
