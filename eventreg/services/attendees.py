@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from .. import vocab
 from ..extensions import db
@@ -125,11 +125,11 @@ def move_from_waiting_list(
 
     Needs a free seat (raise the capacity first if the event is full)."""
     now = now or utcnow()
-    registration_service._lock_event(registration.event_id)
+    registration_service.lock_event(registration.event_id)
     db.session.refresh(registration)
     if not registration.is_waiting:
         raise AttendeeRuleError(_("This person is not on the waiting list."))
-    if not registration_service._take_seat(registration.event_id):
+    if not registration_service.take_seat(registration.event_id):
         raise AttendeeRuleError(_("There is no free seat. Raise the number of seats first."))
     registration.status = "confirmed"
     registration.confirmed_at = now
@@ -148,7 +148,7 @@ def move_over_capacity_to_waiting_list(
 
     Runs under the event lock, before the new capacity is written."""
     now = now or utcnow()
-    registration_service._lock_event(event.id)
+    registration_service.lock_event(event.id)
     db.session.refresh(event, ["seats_taken", "capacity"])
     excess = event.seats_taken - new_capacity
     if excess <= 0:
@@ -167,12 +167,8 @@ def move_over_capacity_to_waiting_list(
         registration.updated_at = now
     with audit.acting_as(user):
         db.session.flush()
-    db.session.execute(
-        update(Event)
-        .where(Event.id == event.id)
-        .values(seats_taken=Event.seats_taken - len(last_confirmed))
-        .execution_options(synchronize_session=False)
-    )
+    for _registration in last_confirmed:
+        registration_service.release_seat(event.id)
     db.session.refresh(event, ["seats_taken"])
     for registration in last_confirmed:
         queue_registration_email(registration, "waiting")
