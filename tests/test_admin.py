@@ -204,3 +204,17 @@ def test_audit_log_page_lists_changes_and_filters(admin_client):
     html = page.get_data(as_text=True)
     assert "Loggat seminarium" in html and "Ny org" not in html
     assert admin_client.get("/admin/logg?event_id=abc").status_code == 400
+
+
+def test_removal_asks_for_confirmation_first(admin_client):
+    theme = make_theme(name_sv="Kultur och fritid")
+    db.session.commit()
+    page = admin_client.get("/admin/teman?lang=en").get_data(as_text=True)
+    assert f'href="/admin/teman/{theme.id}/ta-bort"' in page  # a link, not a button
+    confirm = admin_client.get(f"/admin/teman/{theme.id}/ta-bort?lang=en")
+    assert confirm.status_code == 200
+    assert "Remove Kultur och fritid?" in confirm.get_data(as_text=True)
+    assert db.session.get(Theme, theme.id) is not None
+    admin_client.post(f"/admin/teman/{theme.id}/ta-bort")
+    db.session.expunge_all()
+    assert db.session.get(Theme, theme.id) is None

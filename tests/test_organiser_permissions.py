@@ -213,6 +213,12 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/admin/teman/<int:theme_id>", "POST"): Route(
         "admin", lambda w: f"/admin/teman/{w.theme.id}",
         lambda w: {"slug": w.theme.slug, "name_sv": "Ändrat", "name_en": "Changed"}),
+    ("/admin/teman/<int:theme_id>/ta-bort", "GET"): Route(
+        "admin", lambda w: f"/admin/teman/{w.theme.id}/ta-bort"),
+    ("/admin/resurser/<int:resource_id>/ta-bort", "GET"): Route(
+        "admin", lambda w: f"/admin/resurser/{w.resource_id}/ta-bort"),
+    ("/admin/organisationer/<int:organisation_id>/ta-bort", "GET"): Route(
+        "admin", lambda w: f"/admin/organisationer/{w.empty_organisation.id}/ta-bort"),
     ("/admin/teman/<int:theme_id>/ta-bort", "POST"): Route(
         "admin", lambda w: f"/admin/teman/{w.theme.id}/ta-bort", lambda w: {}),
     ("/admin/teman/<int:theme_id>/resurser/ny", "GET"): Route(

@@ -96,9 +96,19 @@ def edit_theme(theme_id: int | None = None):
     return render_template("admin/theme_form.html", form=form, theme=theme), status
 
 
-@bp.post("/teman/<int:theme_id>/ta-bort")
+def _confirm_delete(what: str, consequence: str):
+    """The confirmation step before a removal (a page, so it works without JavaScript)."""
+    return render_template(
+        "admin/confirm_delete.html", what=what, consequence=consequence, form=ConfirmForm()
+    )
+
+
+@bp.route("/teman/<int:theme_id>/ta-bort", methods=["GET", "POST"])
 def delete_theme(theme_id: int):
     theme = _get(Theme, theme_id)
+    if request.method == "GET":
+        return _confirm_delete(theme.name_sv, _("Its resources are removed too, and events "
+                                                "keep their other themes."))  # fmt: skip
     operations.delete_theme(theme, current_user)
     db.session.commit()
     flash(_("The theme is removed."), "success")
@@ -123,9 +133,12 @@ def edit_resource(theme_id: int | None = None, resource_id: int | None = None):
     ), status
 
 
-@bp.post("/resurser/<int:resource_id>/ta-bort")
+@bp.route("/resurser/<int:resource_id>/ta-bort", methods=["GET", "POST"])
 def delete_resource(resource_id: int):
-    operations.delete_resource(_get(Resource, resource_id), current_user)
+    resource = _get(Resource, resource_id)
+    if request.method == "GET":
+        return _confirm_delete(resource.title, "")
+    operations.delete_resource(resource, current_user)
     db.session.commit()
     flash(_("The resource is removed."), "success")
     return redirect(url_for(".list_themes"))
@@ -164,10 +177,16 @@ def edit_organisation(organisation_id: int | None = None):
     ), status
 
 
-@bp.post("/organisationer/<int:organisation_id>/ta-bort")
+@bp.route("/organisationer/<int:organisation_id>/ta-bort", methods=["GET", "POST"])
 def delete_organisation(organisation_id: int):
+    organisation = _get(Organisation, organisation_id)
+    if request.method == "GET":
+        consequence = _(
+            "Its members lose access to it. An organisation with events cannot be removed."
+        )
+        return _confirm_delete(organisation.name, consequence)
     try:
-        operations.delete_organisation(_get(Organisation, organisation_id), current_user)
+        operations.delete_organisation(organisation, current_user)
     except AdminRuleError as error:
         db.session.rollback()
         flash(error.message, "error")

@@ -131,6 +131,7 @@ def _organiser_pages(w) -> dict[str, str]:
         "theme-form": f"/admin/teman/{w['theme'].id}",
         "resource-form": f"/admin/resurser/{w['resource'].id}",
         "organisations": "/admin/organisationer",
+        "confirm-remove": f"/admin/teman/{w['theme'].id}/ta-bort",
         "organisation-form": f"/admin/organisationer/{w['varberg'].id}",
         "users": "/admin/anvandare",
         "user-form": f"/admin/anvandare/{w['organiser'].id}",
