@@ -1,6 +1,6 @@
 """Locale selection: Swedish by default, English on request, remembered in a cookie."""
 
-from flask import current_app, g, request
+from flask import current_app, g, has_request_context, request
 from flask_babel import get_locale
 
 from .extensions import babel
@@ -10,6 +10,8 @@ LOCALE_PARAM = "lang"
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI commands and background sending: the default
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     supported = current_app.config["LANGUAGES"]
     for candidate in (request.args.get(LOCALE_PARAM), request.cookies.get(LOCALE_COOKIE)):
         if candidate in supported:

@@ -117,3 +117,10 @@ def test_compiled_catalogue_is_up_to_date(language):
     write_mo(expected, _catalogue(language))
     compiled = (TRANSLATIONS / language / "LC_MESSAGES" / "messages.mo").read_bytes()
     assert compiled == expected.getvalue(), "run: pybabel compile -d eventreg/translations"
+
+
+def test_translations_work_outside_a_request(app):
+    """CLI commands and the mail sender translate without a request (default Swedish)."""
+    from flask_babel import gettext
+
+    assert gettext("Upcoming events") == "Kommande evenemang"
