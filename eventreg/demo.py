@@ -3,7 +3,7 @@
 Dates are relative to today so the demo always has upcoming (and some past) events.
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from .extensions import db
@@ -198,9 +198,10 @@ def load_demo_data(today: date | None = None) -> str:
     )
     db.session.flush()
     _add_demo_users(organisations["varbergs-kommun"])
+    registrations = _add_demo_registrations()
     return (
         f"{len(themes)} themes, {len(organisations)} organisations, {len(EVENTS) + 1} events, "
-        f"{len(DEMO_USERS)} users"
+        f"{len(DEMO_USERS)} users, {registrations} registrations"
     )
 
 
@@ -222,3 +223,108 @@ def _add_demo_users(varberg: Organisation) -> None:
             user.memberships.append(Membership(organisation=varberg))
         db.session.add(user)
     db.session.flush()
+
+
+# Attendees of the demo events: (name, address, organisation, sector, municipality, locale,
+# dietary needs, accessibility needs, interpretation language). Addresses are in reserved
+# .example domains, so nothing could reach a real person.
+DEMO_ATTENDEES = [
+    ("Anna Lindqvist", "anna.lindqvist@halmstad.example", "Halmstads kommun", "municipality",
+     "halmstad", "sv", "Vegetarisk", "", None),
+    ("Mohammed Al-Hassan", "mohammed.al-hassan@regionhalland.example", "Region Halland",
+     "region", "halmstad", "sv", "", "", None),
+    ("Sara Nilsson", "sara.nilsson@varberg.example", "Varbergs kommun", "municipality",
+     "varberg", "sv", "Glutenfri", "", None),
+    ("Johan Berg", "johan.berg@arbetsformedlingen.example", "Arbetsförmedlingen",
+     "government_agency", "falkenberg", "sv", "", "Rullstol: behöver en plats utan trappsteg",
+     None),
+    ("Fatima Ahmadi", "fatima.ahmadi@rodakorset.example", "Röda Korset Halland",
+     "civil_society", "kungsbacka", "sv", "Halal", "", "prs"),
+    ("Erik Svensson", "erik@svenssonsbygg.example", "Svenssons Bygg AB", "business", "laholm",
+     "sv", "", "", None),
+    ("Leila Haddad", "leila.haddad@mail.example", "", "private_person", "hylte", "en", "", "",
+     "ar"),
+    ("Karin Johansson", "karin.johansson@kungsbacka.example", "Kungsbacka kommun",
+     "municipality", "kungsbacka", "sv", "Laktosfri", "Hörselslinga", None),
+    ("Abdi Warsame", "abdi.warsame@sv.example", "Studieförbundet Vuxenskolan", "civil_society",
+     "halmstad", "sv", "", "", "so"),
+    ("Maria Andersson", "maria.andersson@lansstyrelsen.example", "Länsstyrelsen i Hallands län",
+     "government_agency", "halmstad", "sv", "", "", None),
+    ("Per Olsson", "per.olsson@falkenberg.example", "Falkenbergs kommun", "municipality",
+     "falkenberg", "sv", "", "", None),
+    ("Amira Khalil", "amira.khalil@regionhalland.example", "Region Halland", "region",
+     "varberg", "sv", "Vegansk", "", None),
+    ("Lars Persson", "lars.persson@hylte.example", "Hylte kommun", "municipality", "hylte",
+     "sv", "", "", None),
+    ("Noor Rahimi", "noor.rahimi@laholm.example", "Laholms kommun", "municipality", "laholm",
+     "sv", "", "Synskadad: programmet i förväg, gärna digitalt", None),
+    ("Elin Gustafsson", "elin@foretagarna-halland.example", "Företagarna Halland", "business",
+     "varberg", "sv", "", "", None),
+    ("Yonas Tesfaye", "yonas.tesfaye@mail.example", "", "private_person", "elsewhere", "en",
+     "", "", "ti"),
+]  # fmt: skip
+
+# Who registers for which demo event (by title; indexes into DEMO_ATTENDEES in order of
+# arrival), who cancels, and at past events who did not come. The sfi seminar has 10 seats:
+# it is full with a waiting list.
+DEMO_REGISTRATIONS = {
+    "Nyanländas kompetens – en resurs för Hallands arbetsgivare": (
+        [0, 1, 3, 5, 9, 10, 14], [5], []
+    ),
+    "Vård på lika villkor: möten med patienter som migrerat": ([2, 6, 11, 1, 7], [], []),
+    "Webbinarium: uppföljning av integration i Halland": ([1, 9, 12, 13], [], []),
+    "Vuxenutbildning och sfi som väg till jobb": (
+        [7, 0, 4, 8, 10, 3, 12, 13, 2, 9, 15, 6, 14], [], []
+    ),
+    "Hälsoskillnader i Halland – vad säger siffrorna?": ([1, 0, 9, 11, 12, 3], [], [12]),
+    "Språkcafé som metod": ([2, 6, 11, 4, 8, 14, 15, 7], [], [6, 14]),
+}  # fmt: skip
+
+
+def _add_demo_registrations() -> int:
+    """Register the demo attendees through the registration service, as the form does, so
+    that lists, the waiting list, check-in and statistics have something to show. Attendance
+    at past events is taken by an organiser of the event's organisation (the admin where the
+    demo has none). No email goes out about any of this: the service queues them, and they
+    are removed again, so a newcomer's instance/outbox/ does not fill with demo mail."""
+    from sqlalchemy import delete, select
+
+    from .models import OutboxEmail, User
+    from .services import attendees, registrations
+    from .services.registrations import AttendeeDetails
+
+    events = {event.title: event for event in db.session.scalars(select(Event))}
+    users = {user.email: user for user in db.session.scalars(select(User))}
+    admin, varberg_organiser = (users[email] for email, *_ in DEMO_USERS)
+    now = datetime.now(UTC)
+    created = []
+    for title, (people, cancelling, absent) in DEMO_REGISTRATIONS.items():
+        event = events[title]
+        # People registered over the days before registration closed (or until now).
+        last = min(now, event.registration_closes_dt - timedelta(hours=1))
+        by_person = {}
+        for arrival, person in enumerate(people):
+            name, email, organisation, sector, municipality, locale, diet, access, lang = (
+                DEMO_ATTENDEES[person]
+            )
+            details = AttendeeDetails(
+                name=name, email=email, organisation=organisation, sector=sector,
+                municipality=municipality, dietary_needs=diet, accessibility_needs=access,
+                interpretation_language=lang,
+            )  # fmt: skip
+            registered_dt = last - timedelta(hours=9 * (len(people) - arrival))
+            signup = registrations.register(event, details, locale=locale, now=registered_dt)
+            by_person[person] = signup.registration
+            created.append(signup.registration)
+        for person in cancelling:
+            registrations.cancel_registration(by_person[person], now=last)
+        if event.end_dt < now:
+            organiser = varberg_organiser if event.organisation.slug == "varbergs-kommun" else admin
+            for person, registration in by_person.items():
+                if registration.is_confirmed and person not in absent:
+                    attendees.check_in(registration, organiser, now=event.start_dt)
+    db.session.execute(
+        delete(OutboxEmail).where(OutboxEmail.registration_id.in_([r.id for r in created]))
+    )
+    db.session.flush()
+    return len(created)

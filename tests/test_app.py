@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from eventreg import create_app
 from eventreg.config import load_config
 from eventreg.extensions import db
-from eventreg.models import Event, Organisation, Theme
+from eventreg.models import Event, Organisation, OutboxEmail, Registration, Theme
 
 
 def test_secret_key_is_generated_once_and_kept_in_instance(tmp_path, monkeypatch):
@@ -59,6 +59,23 @@ def test_demo_db_loads_demo_data_once(runner):
     assert db.session.scalar(select(func.count()).select_from(Organisation)) >= 8
     municipalities = set(db.session.scalars(select(Event.municipality)))
     assert {"halmstad", "varberg", "online"} <= municipalities
+
+    # Registrations for the organiser area to show: a full event with a waiting list, needs,
+    # attendance at a past event, and no demo email waiting to be sent.
+    registrations = db.session.scalars(select(Registration)).all()
+    assert len(registrations) >= 20
+    full = db.session.scalar(select(Event).where(Event.capacity == 10))
+    assert full.seats_taken == full.capacity
+    assert sum(r.is_confirmed for r in registrations if r.event_id == full.id) == full.capacity
+    assert any(r.is_waiting for r in registrations if r.event_id == full.id)
+    assert any(r.dietary_needs for r in registrations)
+    assert any(r.accessibility_needs for r in registrations)
+    assert any(r.interpretation_language for r in registrations)
+    assert any(r.attended_at for r in registrations)
+    for event in db.session.scalars(select(Event)):  # the seat counts agree with the rows
+        confirmed = [r for r in registrations if r.event_id == event.id and r.is_confirmed]
+        assert event.seats_taken == len(confirmed)
+    assert db.session.scalar(select(func.count()).select_from(OutboxEmail)) == 0
 
     again = runner.invoke(args=["demo-db"])
     assert again.exit_code == 0
