@@ -19,11 +19,25 @@ def create_app(config: dict | None = None) -> Flask:
     from .config import load_config
 
     load_config(app, config)
+    register_proxy_fix(app)
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)
     register_errorhandlers(app)
     return app
+
+
+def register_proxy_fix(app: Flask) -> None:
+    """Behind PROXY_FIX trusted reverse proxies, take the client's address and the scheme
+    from the headers they add, so rate limits count visitors rather than the proxy and links
+    built from the request say https. The host stays the Host header the proxy passes on:
+    trusting X-Forwarded-Host, which some proxies pass through from the client unchanged,
+    would let anyone choose the host of the links in emails."""
+    proxies = int(app.config.get("PROXY_FIX") or 0)
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
 
 def register_extensions(app: Flask) -> None:

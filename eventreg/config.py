@@ -17,8 +17,9 @@ ENV_SETTINGS = {
     "MAIL_USE_SSL": "MAIL_USE_SSL",
     "MAIL_DEFAULT_SENDER": "MAIL_DEFAULT_SENDER",
     "EVENTREG_RETENTION_DAYS": "RETENTION_DAYS",
+    "EVENTREG_PROXY_FIX": "PROXY_FIX",
 }
-INT_SETTINGS = {"MAIL_PORT", "RETENTION_DAYS"}
+INT_SETTINGS = {"MAIL_PORT", "RETENTION_DAYS", "PROXY_FIX"}
 BOOL_SETTINGS = {"MAIL_USE_TLS", "MAIL_USE_SSL"}
 
 
@@ -38,6 +39,9 @@ class Defaults:
     MAIL_USE_SSL = False
     MAIL_DEFAULT_SENDER = "eventreg <noreply@eventreg.invalid>"
     RETENTION_DAYS = 90
+    # How many reverse proxies in front of the app to trust for the client's address and
+    # scheme (X-Forwarded-For, X-Forwarded-Proto); 0 trusts none of these headers.
+    PROXY_FIX = 0
     WTF_CSRF_TIME_LIMIT = None  # a long form must not expire while someone fills it in
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True

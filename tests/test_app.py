@@ -1,14 +1,17 @@
 """The application factory, configuration, migrations and the demo-data command."""
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from flask import Flask
+from flask import Flask, request
+from flask_limiter.util import get_remote_address
 from sqlalchemy import func, select
 
 from eventreg import create_app
 from eventreg.config import load_config
 from eventreg.extensions import db
 from eventreg.models import Event, Organisation, OutboxEmail, Registration, Theme
+from tests.factories import make_event
 
 
 def test_secret_key_is_generated_once_and_kept_in_instance(tmp_path, monkeypatch):
@@ -39,6 +42,62 @@ def test_environment_overrides_configuration(monkeypatch):
     assert app.config["MAIL_SERVER"] == "smtp.example.se"
     assert app.config["MAIL_PORT"] == 2525
     assert app.config["MAIL_USE_TLS"] is True
+
+
+# A client behind one proxy: the address the client claims first, then the one the proxy saw.
+FORWARDED = {"X-Forwarded-For": "198.51.100.66, 203.0.113.7", "X-Forwarded-Proto": "https"}
+
+
+@pytest.mark.parametrize(
+    ("setting", "client_address", "url_root"),
+    [
+        (None, "127.0.0.1", "http://localhost/"),  # off by default
+        ("0", "127.0.0.1", "http://localhost/"),
+        ("1", "203.0.113.7", "https://localhost/"),  # only what the trusted proxy added
+    ],
+)
+def test_forwarded_headers_are_trusted_only_with_proxy_fix(
+    monkeypatch, setting, client_address, url_root
+):
+    if setting is None:
+        monkeypatch.delenv("EVENTREG_PROXY_FIX", raising=False)
+    else:
+        monkeypatch.setenv("EVENTREG_PROXY_FIX", setting)
+    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+    @app.get("/probe")
+    def probe():
+        # What the rate limits count by, and what links built from the request start with.
+        return {"limited_as": get_remote_address(), "url_root": request.url_root}
+
+    answer = app.test_client().get(
+        "/probe", headers=FORWARDED, environ_base={"REMOTE_ADDR": "127.0.0.1"}
+    ).json
+    assert answer == {"limited_as": client_address, "url_root": url_root}
+
+
+def test_behind_a_proxy_the_registration_limit_counts_each_visitor(app, database_url):
+    event = make_event()
+    db.session.commit()
+    proxied = create_app({
+        "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": database_url, "PROXY_FIX": 1,
+        "WTF_CSRF_ENABLED": False, "REGISTRATION_RATE_LIMIT": "2 per minute",
+    })  # fmt: skip
+    client = proxied.test_client()
+    path = f"/evenemang/{event.public_id}/anmalan"
+
+    def post_from(address: str) -> int:
+        # An empty form: refused with errors (400), and counted by the limit all the same.
+        return client.post(
+            path, headers={"X-Forwarded-For": address}, environ_base={"REMOTE_ADDR": "10.0.0.2"}
+        ).status_code
+
+    try:
+        assert [post_from("203.0.113.7") for _ in range(3)] == [400, 400, 429]
+        assert post_from("203.0.113.8") == 400  # a colleague behind the same proxy
+    finally:
+        with proxied.app_context():
+            db.engine.dispose()
 
 
 def test_migrations_match_the_models(app):
