@@ -107,9 +107,36 @@ def test_add_by_hand_refuses_a_duplicate_and_a_closed_event(event, organiser):
         attendees.add_registration(
             event, registration_details(email="ANNA@example.se"), organiser, locale="sv"
         )
-    draft = make_event(status="draft")
-    with pytest.raises(AttendeeRuleError, match="not published"):
-        attendees.add_registration(draft, registration_details(), organiser, locale="sv")
+    for status in ("draft", "cancelled"):
+        unavailable = make_event(status=status, organisation=event.organisation)
+        with pytest.raises(AttendeeRuleError, match="not published"):
+            attendees.add_registration(unavailable, registration_details(), organiser,
+                                       locale="sv")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "window",
+    [
+        {"registration_opens_dt": utcnow() + timedelta(days=3)},
+        {"registration_closes_dt": utcnow() - timedelta(days=1)},
+    ],
+    ids=["before_it_opens", "after_it_closes"],
+)
+def test_add_by_hand_outside_the_registration_window(event, organiser, window):
+    """Organisers may add people whatever the window says; capacity still applies."""
+    for name, value in window.items():
+        setattr(event, name, value)
+    db.session.flush()
+    added = [
+        attendees.add_registration(event, registration_details(), organiser, locale="sv")
+        for _ in range(3)
+    ]
+    assert [r.status for r in added] == ["confirmed", "confirmed", "waiting"]
+    assert [e.kind for e in outbox()] == ["confirmation", "confirmation", "waiting"]
+    with pytest.raises(AttendeeRuleError, match="already registered"):
+        attendees.add_registration(
+            event, registration_details(email=added[0].email), organiser, locale="sv"
+        )
 
 
 def test_audit_of_registrations_holds_no_personal_data(event, organiser):
@@ -368,11 +395,30 @@ def test_add_registration_page(logged_in, event):
     assert db.session.scalar(select(Registration).where(Registration.name == "")) is None
 
 
+def test_add_registration_page_works_after_registration_closed(logged_in, event):
+    event.registration_closes_dt = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    # The public form refuses, the organiser's form accepts.
+    public = logged_in.post(
+        f"/evenemang/{event.public_id}/anmalan", data=registration_form(email="sen@example.se")
+    )
+    assert public.status_code == 409
+    assert db.session.scalar(select(Registration)) is None
+    response = logged_in.post(
+        f"/arrangor/evenemang/{event.id}/anmalningar/ny",
+        data=registration_form(name="Sara Sen", email="sen@example.se"),
+    )
+    assert response.status_code == 302
+    registration = db.session.scalar(select(Registration))
+    assert registration.name == "Sara Sen" and registration.status == "confirmed"
+    assert [e.kind for e in outbox()] == ["confirmation"]
+
+
 def test_cancel_and_promote_pages(logged_in, event):
     a, b, c, d = (make_registration(event) for _ in range(4))
     db.session.commit()
     logged_in.post(f"/arrangor/evenemang/{event.id}/anmalningar/{a.id}/avboka")
-    logged_in.post(f"/arrangor/evenemang/{event.id}/anmalningar/{d.id}/flytta-upp")
+    logged_in.post(f"/arrangor/evenemang/{event.id}/anmalningar/{d.id}/flytta-upp?lang=en")
     db.session.expire_all()
     statuses = [db.session.get(Registration, r.id).status for r in (a, b, c, d)]
     assert statuses == ["cancelled", "confirmed", "confirmed", "waiting"]

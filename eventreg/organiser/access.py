@@ -64,3 +64,16 @@ def organisation_or_403(organisation_id: int) -> Organisation:
     if not can_manage_organisation(current_user, organisation.id):
         abort(403)
     return organisation
+
+
+# Ids posted in forms are compared with database keys; anything outside a 32-bit key is no
+# row at all (and would overflow the database driver).
+MAX_ROW_ID = 2**31 - 1
+
+
+def parse_row_id(raw: str | None) -> int | None:
+    """A posted id as an int, or None when it cannot be a row's id."""
+    if raw is None or not raw.strip().isdigit():
+        return None
+    value = int(raw)
+    return value if 0 < value <= MAX_ROW_ID else None

@@ -15,7 +15,7 @@ from .. import vocab
 from ..extensions import db
 from ..models import Organisation
 from ..services import imports
-from .access import can_manage_organisation, managed_organisations
+from .access import can_manage_organisation, managed_organisations, parse_row_id
 from .views import bp
 
 
@@ -48,8 +48,8 @@ class ImportConfirmForm(FlaskForm):
 
 def _organisation_from_form() -> Organisation:
     """The organisation posted, if the user may import for it (403 for a guessed id)."""
-    raw = request.form.get("organisation_id", "")
-    organisation = db.session.get(Organisation, int(raw)) if raw.isdigit() else None
+    organisation_id = parse_row_id(request.form.get("organisation_id"))
+    organisation = db.session.get(Organisation, organisation_id) if organisation_id else None
     if organisation is not None and not can_manage_organisation(current_user, organisation.id):
         abort(403)
     return organisation

@@ -19,7 +19,12 @@ from ..services import audit
 from ..services import events as event_service
 from ..services.events import EventData, EventRuleError
 from . import accounts
-from .access import can_manage_organisation, event_or_403, managed_organisations
+from .access import (
+    can_manage_organisation,
+    event_or_403,
+    managed_organisations,
+    parse_row_id,
+)
 from .forms import (
     CancelEventForm,
     ConfirmForm,
@@ -122,7 +127,7 @@ def dashboard():
 def _check_posted_organisation() -> None:
     """An organisation id in the form that exists but is not the user's is a forbidden
     request, not a typo: answer 403 before anything else."""
-    organisation_id = request.form.get("organisation_id", type=int)
+    organisation_id = parse_row_id(request.form.get("organisation_id"))
     if organisation_id is None or db.session.get(Organisation, organisation_id) is None:
         return
     if not can_manage_organisation(current_user, organisation_id):
