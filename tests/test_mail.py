@@ -1,7 +1,9 @@
 """Emails: building, the outbox, and delivery to a real SMTP server on loopback (aiosmtpd),
 including a server that is down, refuses, or a sender that died mid-send."""
 
+import io
 import os
+import re
 import subprocess
 import sys
 import time
@@ -13,12 +15,19 @@ from pathlib import Path
 
 import icalendar
 import pytest
+import segno
 from sqlalchemy import func, select
 
 from eventreg.extensions import db
 from eventreg.feeds.ical import event_uid
 from eventreg.mail import sender as mail_sender
-from eventreg.mail.messages import OutgoingEmail, build_message, format_recipient
+from eventreg.mail.messages import (
+    QR_BORDER,
+    QR_SCALE,
+    OutgoingEmail,
+    build_message,
+    format_recipient,
+)
 from eventreg.models import OutboxEmail, Registration, utcnow
 from eventreg.services import registrations as service
 from tests.factories import local, make_event, make_registration, registration_form
@@ -40,6 +49,60 @@ def outbox() -> list[OutboxEmail]:
 def calendar_part(message):
     parts = [p for p in message.iter_attachments() if p.get_content_type() == "text/calendar"]
     return parts[0] if parts else None
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def expected_qr_png(content: str) -> bytes:
+    """The PNG segno writes for `content`, made here independently of the app's code."""
+    buffer = io.BytesIO()
+    segno.make(content, error="m", micro=False).save(
+        buffer, kind="png", scale=QR_SCALE, border=QR_BORDER
+    )
+    return buffer.getvalue()
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk, which must come first."""
+    assert data[:8] == PNG_SIGNATURE
+    assert data[12:16] == b"IHDR"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def assert_check_in_qr(message, registration: Registration, expected_url: str) -> None:
+    """The HTML shows the QR code of `expected_url` as an inline PNG referenced by its
+    Content-ID, with the code as alt text; the text part gives the code."""
+    code = registration.check_in_code
+    assert [part.get_content_type() for part in message.walk()] == [
+        "multipart/mixed",
+        "multipart/alternative",
+        "text/plain",
+        "multipart/related",
+        "text/html",
+        "image/png",
+        "text/calendar",
+    ]
+    assert code in message.get_body(("plain",)).get_content()
+    related = message.get_body(("related",))
+    html_part, image = related.get_payload()
+    assert html_part.get_content_type() == "text/html"  # the root of multipart/related
+    assert message.get_body(("html",)) is html_part
+    png = image.get_payload(decode=True)
+    assert png[:8] == PNG_SIGNATURE
+    symbol = segno.make(expected_url, error="m", micro=False)
+    size = symbol.symbol_size(scale=QR_SCALE, border=QR_BORDER)
+    assert png_size(png) == size
+    # segno writes the same bytes for the same content, so a wrong code or URL shows here.
+    assert png == expected_qr_png(expected_url)
+    assert image.get_content_disposition() == "inline"
+    content_id = image["Content-ID"]
+    assert content_id.startswith("<") and content_id.endswith(">")
+    html = html_part.get_content()
+    (img,) = re.findall(r"<img [^>]*>", html)
+    assert f'src="cid:{content_id[1:-1]}"' in img
+    assert f'alt="QR code with your check-in code {code}"' in img
+    assert f'width="{size[0]}" height="{size[1]}"' in img
 
 
 # --- building -------------------------------------------------------------------------
@@ -69,6 +132,56 @@ def test_a_message_has_text_html_and_a_calendar_attachment():
     assert attachment.get_param("method") == "PUBLISH"
     assert attachment.get_param("charset") == "utf-8"
     assert b"METHOD:PUBLISH" in attachment.get_payload(decode=True)
+
+
+def test_a_qr_code_is_an_inline_png_related_to_the_html():
+    url = "https://evenemang.example.se/arrangor/evenemang/7/incheckning?q=ABCD2345"
+    message = build_message(
+        OutgoingEmail(
+            sender="eventreg <noreply@example.se>",
+            recipient="asa@example.se",
+            subject="Anmälan bekräftad",
+            text="Din incheckningskod är ABCD2345.",
+            html='<p><img src="cid:qr.1@example.se" alt="ABCD2345"></p>',
+            message_id="<1@example.se>",
+            ics=b"BEGIN:VCALENDAR\r\nMETHOD:PUBLISH\r\nEND:VCALENDAR\r\n",
+            ics_method="PUBLISH",
+            qr_content=url,
+        )
+    )
+    parsed = message_from_bytes(message.as_bytes(), policy=default)
+    assert [part.get_content_type() for part in parsed.walk()] == [
+        "multipart/mixed", "multipart/alternative", "text/plain", "multipart/related",
+        "text/html", "image/png", "text/calendar",
+    ]  # fmt: skip
+    image = next(part for part in parsed.walk() if part.get_content_type() == "image/png")
+    assert image["Content-ID"] == "<qr.1@example.se>"
+    assert image.get_payload(decode=True) == expected_qr_png(url)
+    assert calendar_part(parsed).get_param("method") == "PUBLISH"
+
+
+def test_confirmation_and_promotion_emails_carry_the_check_in_qr_code(app):
+    event = make_event(capacity=1)
+    holder = make_registration(event, locale="en")
+    waiting = make_registration(event, locale="en")
+    service.cancel_registration(holder)
+    db.session.commit()
+    assert mail_sender.send_due().sent == 4
+    folder = Path(app.config["OUTBOX_DIR"])
+    by_kind = {
+        email.kind: message_from_bytes(
+            (folder / mail_sender.eml_filename(email)).read_bytes(), policy=default
+        )
+        for email in outbox()
+    }
+    # Written without a request and without BASE_URL: the development address.
+    check_in = f"http://localhost:5000/arrangor/evenemang/{event.id}/incheckning?q="
+    assert_check_in_qr(by_kind["confirmation"], holder, check_in + holder.check_in_code)
+    assert_check_in_qr(by_kind["promotion"], waiting, check_in + waiting.check_in_code)
+    for kind in ("waiting", "cancellation"):
+        types = [part.get_content_type() for part in by_kind[kind].walk()]
+        assert "image/png" not in types and "multipart/related" not in types, kind
+        assert "cid:" not in by_kind[kind].get_body(("html",)).get_content()
 
 
 def test_recipients_are_quoted_and_domains_written_in_ascii():
@@ -182,10 +295,13 @@ def test_confirmation_arrives_over_smtp_with_text_html_and_the_event(client, smt
     (vevent,) = calendar.walk("VEVENT")
     assert str(vevent["UID"]) == event_uid(event)
     assert str(vevent["SUMMARY"]) == "Språkcafé i Varberg"
+    # The QR code holds the check-in page on the host the attendee registered at.
+    check_in = f"http://localhost/arrangor/evenemang/{event.id}/incheckning"
+    assert_check_in_qr(message, registration, f"{check_in}?q={registration.check_in_code}")
 
 
 def test_a_waiting_list_email_has_no_calendar_file(smtp_server):
-    make_registration(make_event(capacity=0))
+    make_registration(make_event(capacity=0), locale="en")
     db.session.commit()
     mail_sender.send_due()
     (message,) = smtp_server.messages
@@ -201,7 +317,7 @@ def test_with_the_server_down_nothing_is_lost_and_each_email_arrives_once(client
     # Registrations and a cancellation succeed while the mail server is down.
     for n in range(4):
         data = registration_form(email=f"person{n}@example.se")
-        response = client.post(f"/evenemang/{event.public_id}/anmalan", data=data)
+        response = client.post(f"/evenemang/{event.public_id}/anmalan?lang=en", data=data)
         assert response.status_code == 302
     first = db.session.scalar(select(Registration).order_by(Registration.id))
     assert client.post(f"/anmalan/{service.manage_token(first)}/avboka").status_code == 302
@@ -370,6 +486,7 @@ def test_anonymise_command_erases_old_registrations_and_their_emails(app, runner
     assert old_registration.name == "" and old_registration.email is None
     assert old_registration.status == "confirmed" and old_registration.sector == "municipality"
     assert old_email.status == "purged" and old_email.body_text == ""
+    assert old_email.qr_content is None
     assert not (folder / mail_sender.eml_filename(old_email)).exists()
     assert (folder / mail_sender.eml_filename(kept_email)).exists()
     assert kept_registration.name == "Erik Johansson"

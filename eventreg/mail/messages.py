@@ -1,9 +1,12 @@
 """Email messages from data: pure functions, no request, no database, no sending."""
 
+import io
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import make_msgid
+
+import segno
 
 from ..services.registrations import contains_line_break
 
@@ -21,6 +24,43 @@ class OutgoingEmail:
     ics: bytes | None = None
     ics_method: str | None = None
     ics_filename: str = "event.ics"
+    # What the QR code shown in the HTML holds (the check-in URL), or None for no QR code.
+    qr_content: str | None = None
+
+
+# The QR code in emails: 5 pixels a module stays sharp on screens and paper, and the 4-module
+# white border is the quiet zone the QR standard asks for (scanners need it).
+QR_SCALE = 5
+QR_BORDER = 4
+QR_FILENAME = "check-in-qr.png"
+
+
+def _qr_symbol(content: str):
+    # Never a Micro QR code, which many phone cameras do not read.
+    return segno.make(content, error="m", micro=False)
+
+
+def qr_png(content: str) -> bytes:
+    """The QR code as a black-on-white PNG, written by segno itself (no imaging library).
+
+    A PNG rather than SVG because many email clients block SVG images."""
+    buffer = io.BytesIO()
+    _qr_symbol(content).save(buffer, kind="png", scale=QR_SCALE, border=QR_BORDER)
+    return buffer.getvalue()
+
+
+def qr_pixel_size(content: str) -> int:
+    """Width (= height) in pixels of `qr_png(content)`, for the HTML's width and height."""
+    width, _height = _qr_symbol(content).symbol_size(scale=QR_SCALE, border=QR_BORDER)
+    return width
+
+
+def qr_content_id(message_id: str) -> str:
+    """The Content-ID of a message's QR image (without <>), used as `cid:` in its HTML.
+
+    Derived from the Message-ID, which is fixed when the email is queued, so the HTML rendered
+    then and the image part added at sending agree, and the id is unique to the message."""
+    return "qr." + message_id.strip().strip("<>")
 
 
 def format_recipient(name: str, address: str) -> str:
@@ -64,6 +104,17 @@ def _address_part(sender: str) -> str:
 def build_message(email: OutgoingEmail) -> EmailMessage:
     """multipart/mixed: the text and HTML alternatives, then the calendar file if any.
 
+    With `qr_content`, the HTML alternative becomes multipart/related: the HTML and the QR
+    code as an inline PNG that the HTML shows as `cid:<qr_content_id>`:
+
+        multipart/mixed
+          multipart/alternative
+            text/plain
+            multipart/related
+              text/html
+              image/png
+          text/calendar
+
     The calendar part carries `method=` in its content type, which Outlook and Apple Mail
     need to treat it as an invitation update rather than a plain file."""
     message = EmailMessage()
@@ -75,6 +126,15 @@ def build_message(email: OutgoingEmail) -> EmailMessage:
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(email.text)
     message.add_alternative(email.html, subtype="html")
+    if email.qr_content:
+        message.get_body(("html",)).add_related(
+            qr_png(email.qr_content),
+            maintype="image",
+            subtype="png",
+            cid=f"<{qr_content_id(email.message_id)}>",
+            disposition="inline",
+            filename=QR_FILENAME,
+        )
     if email.ics:
         params = {"charset": "utf-8"}
         if email.ics_method:

@@ -14,7 +14,7 @@ from ..feeds import ical
 from ..models import OutboxEmail, Registration
 from ..templating import event_when
 from .links import absolute_url, base_url
-from .messages import format_recipient, new_message_id
+from .messages import format_recipient, new_message_id, qr_content_id, qr_pixel_size
 
 # kind → (subject, iTIP method of the attached calendar file or None)
 KINDS = {
@@ -25,6 +25,8 @@ KINDS = {
     "manage_link": (lambda title: _("Your registration for %(title)s", title=title), None),
     "event_cancelled": (lambda title: _("Event cancelled: %(title)s", title=title), "CANCEL"),
 }
+# The emails that give someone a seat carry the check-in code, also as a QR code.
+WITH_CHECK_IN_QR = frozenset({"confirmation", "promotion"})
 
 
 def registration_links(registration: Registration) -> dict[str, str]:
@@ -55,11 +57,18 @@ def event_calendar_bytes(registration: Registration, method: str = "PUBLISH") ->
 def queue_registration_email(registration: Registration, kind: str) -> OutboxEmail:
     """Write the `kind` email about a registration to the outbox (added and flushed, not
     committed), rendered now in the attendee's language."""
+    from ..services.attendees import check_in_url
     from ..services.registrations import waiting_position
 
     subject_of, ics_method = KINDS[kind]
     event = registration.event
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    message_id = new_message_id(sender)
+    qr_content = None
+    check_in_qr = None
+    if kind in WITH_CHECK_IN_QR:
+        qr_content = check_in_url(event, registration.check_in_code)
+        check_in_qr = {"cid": qr_content_id(message_id), "size": qr_pixel_size(qr_content)}
     with force_locale(registration.locale):
         context = {
             "kind": kind,
@@ -70,6 +79,7 @@ def queue_registration_email(registration: Registration, kind: str) -> OutboxEma
             "organiser": event.organisation.name,
             "contact_email": event.contact_email or event.organisation.contact_email,
             "position": waiting_position(registration),
+            "check_in_qr": check_in_qr,
             **registration_links(registration),
         }
         subject = subject_of(event.title)
@@ -79,13 +89,14 @@ def queue_registration_email(registration: Registration, kind: str) -> OutboxEma
     email = OutboxEmail(
         registration=registration,
         kind=kind,
-        message_id=new_message_id(sender),
+        message_id=message_id,
         recipient=format_recipient(registration.name, registration.email or ""),
         subject=subject,
         body_text=text,
         body_html=html,
         ics=ics,
         ics_method=ics_method,
+        qr_content=qr_content,
     )
     db.session.add(email)
     db.session.flush()

@@ -74,6 +74,7 @@ def outgoing(email: OutboxEmail, sender: str) -> OutgoingEmail:
         ics=email.ics,
         ics_method=email.ics_method,
         ics_filename=f"{event.slug}.ics" if event else "event.ics",
+        qr_content=email.qr_content,
     )
 
 

@@ -132,6 +132,8 @@ class OutboxEmail(db.Model):
     body_html: Mapped[str] = mapped_column(Text)
     ics: Mapped[bytes | None] = mapped_column(LargeBinary)
     ics_method: Mapped[str | None] = mapped_column(String(20))
+    # What the QR code in the HTML holds (the check-in URL), drawn as PNG when sent.
+    qr_content: Mapped[str | None] = mapped_column(String(1000))
 
     status: Mapped[str] = mapped_column(String(20), default="pending")  # OUTBOX_STATUSES
     attempts: Mapped[int] = mapped_column(default=0)

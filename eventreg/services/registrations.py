@@ -458,6 +458,7 @@ def anonymise_registrations(days: int, now: datetime | None = None) -> tuple[int
             email.body_text = ""
             email.body_html = ""
             email.ics = None
+            email.qr_content = None
             email.last_error = ""
             email.status = "purged"
             purged.append(email.id)
