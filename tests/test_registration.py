@@ -73,12 +73,48 @@ def test_registration_inside_the_window_is_accepted():
 
 
 @pytest.mark.parametrize("status", ["draft", "cancelled"])
-def test_drafts_and_cancelled_events_take_no_registrations(status):
+@pytest.mark.parametrize("ignore_window", [False, True])
+def test_drafts_and_cancelled_events_take_no_registrations(status, ignore_window):
     event = make_event(status=status)
     with pytest.raises(RegistrationClosed) as refused:
-        service.register(event, registration_details(), locale="sv")
+        service.register(event, registration_details(), locale="sv", ignore_window=ignore_window)
     assert refused.value.reason == "unavailable"
     assert statuses(event) == []
+
+
+@pytest.mark.parametrize(
+    "window",
+    [
+        {"registration_opens_dt": utcnow() + timedelta(days=1)},
+        {"registration_closes_dt": utcnow() - timedelta(minutes=1)},
+    ],
+    ids=["not_open", "closed"],
+)
+def test_ignoring_the_window_registers_before_it_opens_and_after_it_closes(window):
+    """What an organiser adding someone by hand does; attendees never can."""
+    event = make_event(capacity=1, **window)
+    with pytest.raises(RegistrationClosed):
+        service.register(event, registration_details(), locale="sv")
+    first = service.register(event, registration_details(), locale="sv", ignore_window=True)
+    second = service.register(event, registration_details(), locale="sv", ignore_window=True)
+    assert first.is_new and first.registration.is_confirmed
+    assert second.is_new and second.registration.is_waiting  # capacity still holds
+    again = service.register(
+        event, registration_details(email=first.registration.email.upper()), locale="sv",
+        ignore_window=True,
+    )  # fmt: skip
+    assert not again.is_new and again.registration.id == first.registration.id
+    assert statuses(event) == ["confirmed", "waiting"]
+    assert kinds_for(first.registration) == ["confirmation", "manage_link"]
+    assert kinds_for(second.registration) == ["waiting"]
+
+
+def test_ignoring_the_window_registers_after_the_event_started():
+    """A walk-in at the door: registration closed when the event started."""
+    start = utcnow() - timedelta(minutes=5)
+    event = make_event(start_dt=start, end_dt=start + timedelta(hours=2))
+    signup = service.register(event, registration_details(), locale="sv", ignore_window=True)
+    assert signup.registration.is_confirmed
 
 
 def test_status_is_read_again_under_the_lock():

@@ -92,17 +92,20 @@ def add_registration(
     now: datetime | None = None,
 ) -> Registration:
     """Register someone on their behalf (a seat if free, else the waiting list); they get
-    the usual confirmation email. The registration window applies as for everyone."""
+    the usual confirmation email.
+
+    Unlike attendees, organisers may do so before registration opens and after it closes;
+    the event must still be published."""
     try:
         with audit.acting_as(user):
-            signup = registration_service.register(event, details, locale=locale, now=now)
-    except registration_service.RegistrationClosed as error:
-        messages = {
-            "not_open": _("Registration has not opened yet."),
-            "closed": _("Registration has closed."),
-            "unavailable": _("The event is not published, so nobody can be registered."),
-        }
-        raise AttendeeRuleError(messages.get(error.reason, _("Registration is closed."))) from None
+            signup = registration_service.register(
+                event, details, locale=locale, now=now, ignore_window=True
+            )
+    except registration_service.RegistrationClosed:
+        # Only a draft or cancelled event refuses an organiser (the window does not apply).
+        raise AttendeeRuleError(
+            _("The event is not published, so nobody can be registered.")
+        ) from None
     if not signup.is_new:
         raise AttendeeRuleError(_("This email address is already registered for the event."))
     return signup.registration

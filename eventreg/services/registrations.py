@@ -158,7 +158,12 @@ def active_registration_for(event: Event, email: str) -> Registration | None:
 
 
 def register(
-    event: Event, details: AttendeeDetails, *, locale: str, now: datetime | None = None
+    event: Event,
+    details: AttendeeDetails,
+    *,
+    locale: str,
+    now: datetime | None = None,
+    ignore_window: bool = False,
 ) -> SignUp:
     """Register someone for an event: a seat if one is left, else a waiting-list place.
 
@@ -166,6 +171,11 @@ def register(
     published, and UnsafeHeaderValue for a line break in the name or address. An address
     that already holds an active registration gets its manage link again by email (at most
     every ten minutes) instead of a second registration.
+
+    `ignore_window=True` is for an organiser registering someone by hand: it accepts a
+    registration before the window opens and after it closes (a late sign-up, a walk-in at
+    the door). Everything else still applies: only published events, capacity then the
+    waiting list, one active registration per address.
     """
     from ..mail.outbox import queue_registration_email
 
@@ -175,7 +185,7 @@ def register(
     # Read the event again under the lock: status, window and capacity may have changed.
     db.session.refresh(event)
     state = event.registration_state(now)
-    if state != "open":
+    if state == "unavailable" or (state != "open" and not ignore_window):
         raise RegistrationClosed(state)
 
     existing = active_registration_for(event, details.email)
