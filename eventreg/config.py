@@ -73,6 +73,10 @@ def load_config(app, overrides: dict | None) -> None:
         app.config["SECRET_KEY"] = _instance_secret_key(instance)
     if not app.config.get("OUTBOX_DIR"):
         app.config["OUTBOX_DIR"] = str(instance / "outbox")
+    # A site served over https keeps its session and login cookies off plain http.
+    if (app.config.get("BASE_URL") or "").startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
 
 
 def _instance_secret_key(instance: Path) -> str:

@@ -140,3 +140,13 @@ def test_demo_db_loads_demo_data_once(runner):
     assert again.exit_code == 0
     assert "already has data" in again.output
     assert db.session.scalar(select(func.count()).select_from(Event)) == events
+
+
+def test_cookies_are_secure_when_the_site_is_served_over_https(monkeypatch):
+    monkeypatch.setenv("EVENTREG_BASE_URL", "https://evenemang.regionhalland.se")
+    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["REMEMBER_COOKIE_SECURE"] is True
+    monkeypatch.setenv("EVENTREG_BASE_URL", "http://127.0.0.1:5000")
+    local = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert local.config["SESSION_COOKIE_SECURE"] is False
