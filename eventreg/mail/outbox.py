@@ -5,6 +5,8 @@ holds, so an email exists only if its change was committed, and a failed deliver
 undo a registration.
 """
 
+from collections.abc import Callable
+
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -55,18 +57,39 @@ def event_calendar_bytes(registration: Registration, method: str = "PUBLISH") ->
 
 
 def queue_registration_email(registration: Registration, kind: str) -> OutboxEmail:
-    """Write the `kind` email about a registration to the outbox (added and flushed, not
-    committed), rendered now in the attendee's language."""
+    """Write the `kind` email about a registration (one of KINDS) to the outbox."""
+    subject_of, ics_method = KINDS[kind]
+    return queue_attendee_email(
+        registration,
+        kind,
+        subject_of=subject_of,
+        template=f"emails/{kind}",
+        ics_method=ics_method,
+        with_check_in_qr=kind in WITH_CHECK_IN_QR,
+    )
+
+
+def queue_attendee_email(
+    registration: Registration,
+    kind: str,
+    *,
+    subject_of: Callable[[str], str],
+    template: str,
+    ics_method: str | None = None,
+    with_check_in_qr: bool = False,
+    **extra,
+) -> OutboxEmail:
+    """Render `<template>.txt` and `.html` in the attendee's language and write the email
+    to the outbox (added and flushed, not committed). Every email to an attendee, from the
+    registration service or the organiser area, goes through here."""
     from ..services.attendees import check_in_url
     from ..services.registrations import waiting_position
 
-    subject_of, ics_method = KINDS[kind]
     event = registration.event
-    sender = current_app.config["MAIL_DEFAULT_SENDER"]
-    message_id = new_message_id(sender)
+    message_id = new_message_id(current_app.config["MAIL_DEFAULT_SENDER"])
     qr_content = None
     check_in_qr = None
-    if kind in WITH_CHECK_IN_QR:
+    if with_check_in_qr:
         qr_content = check_in_url(event, registration.check_in_code)
         check_in_qr = {"cid": qr_content_id(message_id), "size": qr_pixel_size(qr_content)}
     with force_locale(registration.locale):
@@ -81,11 +104,11 @@ def queue_registration_email(registration: Registration, kind: str) -> OutboxEma
             "position": waiting_position(registration),
             "check_in_qr": check_in_qr,
             **registration_links(registration),
+            **extra,
         }
-        subject = subject_of(event.title)
-        text = render_template(f"emails/{kind}.txt", **context)
-        html = render_template(f"emails/{kind}.html", subject=subject, **context)
-    ics = event_calendar_bytes(registration, ics_method) if ics_method else None
+        subject = subject_of(event.title)[:300]
+        text = render_template(f"{template}.txt", **context)
+        html = render_template(f"{template}.html", subject=subject, **context)
     email = OutboxEmail(
         registration=registration,
         kind=kind,
@@ -94,7 +117,7 @@ def queue_registration_email(registration: Registration, kind: str) -> OutboxEma
         subject=subject,
         body_text=text,
         body_html=html,
-        ics=ics,
+        ics=event_calendar_bytes(registration, ics_method) if ics_method else None,
         ics_method=ics_method,
         qr_content=qr_content,
     )

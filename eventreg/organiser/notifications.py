@@ -2,63 +2,14 @@
 to registrants, and password-reset links. Queued in the same transaction as the change and
 sent later by `flask send-mail`, like every email of the registry."""
 
-from collections.abc import Callable
-
 from flask import current_app, render_template
-from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from ..extensions import db
-from ..feeds import ical
 from ..mail.links import absolute_url
 from ..mail.messages import format_recipient, new_message_id
-from ..mail.outbox import event_calendar_bytes, registration_links
+from ..mail.outbox import queue_attendee_email
 from ..models import OutboxEmail, Registration, User
-from ..templating import event_when
-
-
-def queue_attendee_email(
-    registration: Registration,
-    kind: str,
-    subject: Callable[[str], str],
-    template: str,
-    ics_method: str | None = None,
-    **extra,
-) -> OutboxEmail:
-    """Render `organiser/emails/<template>.{txt,html}` in the attendee's language and add
-    it to the outbox (flushed, not committed)."""
-    event = registration.event
-    sender = current_app.config["MAIL_DEFAULT_SENDER"]
-    with force_locale(registration.locale):
-        context = {
-            "registration": registration,
-            "event": event,
-            "when": event_when(event.start_dt, event.end_dt),
-            "where": ical.event_location(event),
-            "organiser": event.organisation.name,
-            "contact_email": event.contact_email or event.organisation.contact_email,
-            **registration_links(registration),
-            **extra,
-        }
-        subject_text = subject(event.title)
-        text = render_template(f"organiser/emails/{template}.txt", **context)
-        html = render_template(
-            f"organiser/emails/{template}.html", subject=subject_text, **context
-        )
-    email = OutboxEmail(
-        registration=registration,
-        kind=kind,
-        message_id=new_message_id(sender),
-        recipient=format_recipient(registration.name, registration.email or ""),
-        subject=subject_text[:300],
-        body_text=text,
-        body_html=html,
-        ics=event_calendar_bytes(registration, ics_method) if ics_method else None,
-        ics_method=ics_method,
-    )
-    db.session.add(email)
-    db.session.flush()
-    return email
 
 
 def queue_event_changed(registration: Registration) -> OutboxEmail:
@@ -66,8 +17,8 @@ def queue_event_changed(registration: Registration) -> OutboxEmail:
     return queue_attendee_email(
         registration,
         "event_changed",
-        lambda title: _("Changed: %(title)s", title=title),
-        "event_changed",
+        subject_of=lambda title: _("Changed: %(title)s", title=title),
+        template="organiser/emails/event_changed",
         ics_method="PUBLISH" if registration.is_confirmed else None,
     )
 
@@ -76,8 +27,8 @@ def queue_organiser_message(registration: Registration, subject: str, body: str)
     return queue_attendee_email(
         registration,
         "organiser_message",
-        lambda title: f"{subject} ({title})",
-        "organiser_message",
+        subject_of=lambda title: f"{subject} ({title})",
+        template="organiser/emails/organiser_message",
         message_subject=subject,
         message_body=body,
     )
