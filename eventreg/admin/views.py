@@ -11,6 +11,7 @@ from ..models import Organisation, Resource, Theme, User
 from ..organiser.access import admin_required
 from ..organiser.forms import ConfirmForm
 from ..services import audit
+from ..services.catalogue import all_organisations, all_themes
 from . import operations
 from .forms import AuditFilterForm, OrganisationForm, ResourceForm, ThemeForm, UserForm
 from .operations import AdminRuleError
@@ -74,7 +75,7 @@ def audit_log():
 
 @bp.get("/teman")
 def list_themes():
-    themes = db.session.scalars(select(Theme).order_by(Theme.position, Theme.id)).all()
+    themes = all_themes()
     return render_template("admin/themes.html", themes=themes, confirm_form=ConfirmForm())
 
 
@@ -149,7 +150,7 @@ def delete_resource(resource_id: int):
 
 @bp.get("/organisationer")
 def list_organisations():
-    organisations = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    organisations = all_organisations()
     return render_template(
         "admin/organisations.html", organisations=organisations, confirm_form=ConfirmForm()
     )
@@ -209,7 +210,7 @@ def list_users():
 @bp.route("/anvandare/<int:user_id>", methods=["GET", "POST"])
 def edit_user(user_id: int | None = None):
     account = _get(User, user_id) if user_id else None
-    organisations = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    organisations = all_organisations()
     form = UserForm(organisations, obj=account)
     if request.method == "GET" and account is not None:
         form.organisation_ids.data = sorted(account.organisation_ids)

@@ -4,16 +4,13 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from wtforms import DateField, SearchField, SelectChoice, SelectMultipleField
 from wtforms.validators import Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import vocab
-from ..extensions import db
-from ..models import Organisation, Theme
-from ..services.catalogue import EventFilter
+from ..services.catalogue import EventFilter, all_organisations, all_themes
 
 # Control characters (NUL, tab, escape, DEL, the C1 range) mean nothing in a search, and
 # PostgreSQL refuses a NUL in a query: they separate words like a space does.
@@ -50,11 +47,11 @@ class EventFilterForm(FlaskForm):
 
     def __init__(self, args: MultiDict, **kwargs):
         super().__init__(formdata=args, **kwargs)
-        themes = db.session.scalars(select(Theme).order_by(Theme.position))
+        themes = all_themes()
         self.tema.choices = [SelectChoice(t.slug, t.name) for t in themes]
         self.arrangor.choices = [
             SelectChoice(o.slug, o.name)
-            for o in db.session.scalars(select(Organisation).order_by(Organisation.name))
+            for o in all_organisations()
         ]
 
     def validate_till(self, field):

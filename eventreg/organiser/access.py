@@ -5,10 +5,10 @@ from functools import wraps
 
 from flask import abort
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Event, Organisation, User
+from ..services.catalogue import all_organisations
 
 
 def admin_required(view: Callable) -> Callable:
@@ -38,7 +38,7 @@ def can_manage_event(user: User, event: Event) -> bool:
 def managed_organisations(user: User) -> list[Organisation]:
     """The organisations this user may create and manage events for, by name."""
     if user.is_admin:
-        return list(db.session.scalars(select(Organisation).order_by(Organisation.name)))
+        return all_organisations()
     return user.organisations
 
 

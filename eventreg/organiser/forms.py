@@ -2,7 +2,6 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -31,8 +30,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import vocab
-from ..extensions import db
-from ..models import Theme
+from ..services.catalogue import all_themes
 from ..services.events import (
     SIMPLE_FIELDS,
     EventData,
@@ -218,7 +216,7 @@ class EventForm(FlaskForm):
         self.organisation_id.choices = [SelectChoice(o.id, o.name) for o in organisations]
         self.theme_ids.choices = [
             SelectChoice(t.id, t.name)
-            for t in db.session.scalars(select(Theme).order_by(Theme.position, Theme.id))
+            for t in all_themes()
         ]
 
     def to_data(self) -> EventData:

@@ -8,7 +8,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Event, EventLanguage, Theme, event_theme, utcnow
+from ..models import Event, EventLanguage, Organisation, Theme, event_theme, utcnow
 from ..vocab import TIMEZONE
 
 LOCAL_TZ = ZoneInfo(TIMEZONE)
@@ -72,8 +72,6 @@ def public_events_stmt(event_filter: EventFilter, now: datetime | None = None) -
 
     Cancelled events stay listed (clearly marked) so people who planned to come find out.
     """
-    from ..models import Organisation
-
     now = now or utcnow()
     stmt = select(Event).where(Event.status.in_(("published", "cancelled")))
     if event_filter.ended_after is not None:
@@ -135,7 +133,13 @@ def past_events(limit: int, **filter_fields) -> list[Event]:
 
 
 def all_themes() -> list[Theme]:
+    """Every theme in its display order."""
     return list(db.session.scalars(select(Theme).order_by(Theme.position, Theme.id)))
+
+
+def all_organisations() -> list[Organisation]:
+    """Every organisation, by name."""
+    return list(db.session.scalars(select(Organisation).order_by(Organisation.name)))
 
 
 def upcoming_counts_by_theme(now: datetime | None = None) -> dict[int, int]:

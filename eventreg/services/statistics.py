@@ -28,7 +28,7 @@ from sqlalchemy import select
 from .. import vocab
 from ..extensions import db
 from ..models import Event, Registration, Theme, event_theme, utcnow
-from .catalogue import LOCAL_TZ, local_midnight_utc
+from .catalogue import LOCAL_TZ, all_themes, local_midnight_utc
 
 
 @dataclass(frozen=True)
@@ -188,7 +188,7 @@ def load_facts(
 
 def theme_names() -> dict[str, str]:
     """slug → name in the current language, in the themes' order."""
-    return {t.slug: t.name for t in db.session.scalars(select(Theme).order_by(Theme.position))}
+    return {t.slug: t.name for t in all_themes()}
 
 
 def vocabulary_labels() -> dict[str, dict[str, str]]:
