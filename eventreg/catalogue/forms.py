@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import DateField, SearchField, SelectChoice, SelectMultipleField
+from wtforms.fields.core import UnboundField
 from wtforms.validators import Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -70,6 +71,13 @@ class EventFilterForm(FlaskForm):
             text=(self.q.data or "").strip(),
             past=past,
         )
+
+
+# The URL parameters that select events (the rest, such as the page, do not): the filter
+# form's own fields, so feeds and links follow when a filter is added.
+FILTER_PARAMS = tuple(
+    name for name, value in vars(EventFilterForm).items() if isinstance(value, UnboundField)
+)
 
 
 def parse_event_filter(args: MultiDict, past: bool = False):

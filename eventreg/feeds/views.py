@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from .. import vocab
-from ..catalogue.forms import parse_event_filter
+from ..catalogue.forms import FILTER_PARAMS, parse_event_filter
 from ..extensions import db
 from ..models import Event, utcnow
 from ..services import catalogue
@@ -30,8 +30,6 @@ bp = Blueprint("feeds", __name__, url_prefix="/kalender")
 
 # Bump when the feed layout changes, so cached copies and clients' ETags are not reused.
 FORMAT_VERSION = "1"
-# URL parameters of the event list that select events (the rest, like the page, do not).
-FILTER_PARAMS = ("q", "tema", "kommun", "format", "sprak", "arrangor", "fran", "till")
 CACHE_EXTENSION = "eventreg.feed_cache"
 
 
