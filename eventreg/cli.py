@@ -140,7 +140,7 @@ def import_events_command(file, organisation_slug: str, municipality: str | None
                           dry_run: bool) -> None:  # fmt: skip
     """Import events from a CSV or .ics FILE as drafts: the good rows all together, the
     bad rows listed with the reason."""
-    from flask import current_app
+    from flask_babel import force_locale
 
     from .models import Organisation
     from .services import imports
@@ -151,8 +151,8 @@ def import_events_command(file, organisation_slug: str, municipality: str | None
     if organisation is None:
         raise click.BadParameter(f"no organisation {organisation_slug!r}",
                                  param_hint="--organisation")  # fmt: skip
-    # Messages are translated per request; a command runs in one, in English.
-    with current_app.test_request_context("/?lang=en"):
+    # The command speaks English, like its other output.
+    with force_locale("en"):
         try:
             rows = imports.parse_file(file.name, file.read(), organisation, municipality)
         except imports.ImportFileError as error:
