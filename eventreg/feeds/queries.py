@@ -1,16 +1,17 @@
 """Which events a feed carries, and a cheap fingerprint of them for caching.
 
 The filters themselves are the catalogue's (`public_events_stmt`); this module only adds the
-feed's time window and the aggregate that tells whether anything changed.
+feed's time window and the fingerprint that tells whether anything it shows changed.
 """
 
+import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, literal_column, or_, select, union_all
 
 from ..extensions import db
-from ..models import Event, Organisation
+from ..models import Event, Organisation, Theme, event_theme
 from ..services.catalogue import EventFilter, public_events_stmt, searchable
 
 # Past events stay in feeds for about six months: long enough for someone looking back at
@@ -31,20 +32,23 @@ def feed_events_stmt(event_filter: EventFilter, now: datetime) -> Select:
 class DataVersion:
     """A fingerprint of a feed's events. Any edit bumps an event's `updated_at`; an event
     that leaves the feed (unpublished, deleted, aged out) lowers the count; one that enters
-    changes the count or the id sum."""
+    changes the count or the id sum. `shown` covers what the feed shows from other rows
+    (see `shown_rows_key`)."""
 
     count: int
     max_updated_at: datetime | None
     id_sum: int
+    shown: str = ""
 
     @property
     def key(self) -> str:
         stamp = self.max_updated_at.isoformat() if self.max_updated_at else "-"
-        return f"{self.count}:{stamp}:{self.id_sum}"
+        return f"{self.count}:{stamp}:{self.id_sum}:{self.shown}"
 
 
 def data_version(stmt: Select) -> DataVersion:
-    """One aggregate query over the feed's events; loads no event."""
+    """One aggregate query over the feed's events, and one over their themes and
+    organisations; loads no event."""
     events = stmt.order_by(None).subquery()
     row = db.session.execute(
         select(
@@ -53,7 +57,37 @@ def data_version(stmt: Select) -> DataVersion:
             func.coalesce(func.sum(events.c.id), 0),
         )
     ).one()
-    return DataVersion(count=row[0], max_updated_at=row[1], id_sum=int(row[2]))
+    return DataVersion(
+        count=row[0],
+        max_updated_at=row[1],
+        id_sum=int(row[2]),
+        shown=shown_rows_key(select(events.c.id)),
+    )
+
+
+def shown_rows_key(event_ids: Select | list[int]) -> str:
+    """A fingerprint of what a feed shows of its events' themes (names, in position order)
+    and organisations (name, contact address). Those live in rows of their own with no
+    timestamp, and renaming one changes no event row, so without this a feed would keep
+    the old name under the same ETag. A few rows, hashed here because SQLite has no hash
+    function."""
+    organisations = select(
+        literal_column("'organisation'"),
+        Organisation.id,
+        Organisation.name,
+        Organisation.contact_email,
+        literal_column("0"),
+    ).where(Organisation.id.in_(select(Event.organisation_id).where(Event.id.in_(event_ids))))
+    themes = select(
+        literal_column("'theme'"), Theme.id, Theme.name_sv, Theme.name_en, Theme.position
+    ).where(
+        Theme.id.in_(select(event_theme.c.theme_id).where(event_theme.c.event_id.in_(event_ids)))
+    )
+    rows = sorted(
+        (tuple(row) for row in db.session.execute(union_all(organisations, themes))),
+        key=lambda row: (row[0], row[1]),
+    )
+    return hashlib.sha256(repr(rows).encode()).hexdigest()[:16]
 
 
 def get_organisation_by_slug(slug: str) -> Organisation | None:

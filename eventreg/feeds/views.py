@@ -1,8 +1,9 @@
 """Calendar feeds over HTTP: which events, and serving them cheaply to polling calendars.
 
-Every feed is answered the same way: one aggregate query gives the data version; if the
-serialised feed for that version is cached it is served as is (or as 304 Not Modified),
-otherwise the events are loaded, built with `ical.build_calendar` and cached.
+Every feed is answered the same way: two small queries give the data version (of the
+events, and of what the feed shows of their themes and organisations); if the serialised
+feed for that version is cached it is served as is (or as 304 Not Modified), otherwise the
+events are loaded, built with `ical.build_calendar` and cached.
 """
 
 import hashlib
@@ -24,7 +25,7 @@ from ..text import markdown_to_text
 from . import ical
 from .cache import CachedFeed, FeedCache
 from .links import google_calendar_url, outlook_calendar_url, webcal_url
-from .queries import data_version, feed_events_stmt, get_organisation_by_slug
+from .queries import data_version, feed_events_stmt, get_organisation_by_slug, shown_rows_key
 
 bp = Blueprint("feeds", __name__, url_prefix="/kalender")
 
@@ -149,7 +150,9 @@ def events_feed():
 def theme_feed(slug: str):
     theme = catalogue.get_theme_by_slug(slug) or abort(404)
     return _serve_events(
-        ("theme", slug, theme.name),  # the name: a renamed theme is a new feed title
+        # Name and description are the calendar's title and description: editing either
+        # gives a new feed.
+        ("theme", slug, theme.name, theme.description),
         EventFilter(themes=(slug,)),
         filename=f"tema-{slug}.ics",
         name=f"{theme.name} – {_site_name()}",
@@ -187,7 +190,8 @@ def event_feed(public_id: str):
     event = catalogue.get_public_event(public_id) or abort(404)
     return _serve(
         ("event", public_id),
-        f"{event.updated_at.isoformat()}:{event.revision}:{event.status}",
+        f"{event.updated_at.isoformat()}:{event.revision}:{event.status}:"
+        f"{shown_rows_key([event.id])}",
         event.updated_at,
         lambda: [event],
         filename=f"{event.slug}.ics",
