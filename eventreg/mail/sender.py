@@ -2,13 +2,28 @@
 in OUTBOX_DIR.
 
 Each email is claimed in its own committed transaction before it is handed to the server
-(pending → sending), and marked sent in another right after the server accepts it. So two
-senders running at once never both send an email, and an email is never sent twice: if the
-process dies between the server's acceptance and the mark, the row stays `sending`, and the
-next run moves it to `uncertain` for a person to check (`send-mail --requeue-uncertain`)
-rather than sending it again. A temporary failure (server down, 4xx) puts the email back as
-pending with a growing delay; a permanent refusal of the recipient (5xx) marks it failed.
-Nothing is ever deleted here.
+(pending → sending), and marked with the outcome in another right after. The claim is atomic
+(`FOR UPDATE SKIP LOCKED` on PostgreSQL, a conditional UPDATE everywhere), so several senders
+running at once (two hosts with `send-mail --watch`) never take the same email.
+
+An email is sent at most once; what happens depends on how far it got:
+
+- Anything that fails before the message is handed over (building it, writing the .eml file,
+  connecting, EHLO, STARTTLS, login, MAIL FROM, a 4xx to RCPT TO or DATA): nothing left, so
+  the email goes back to `pending` and is tried again after 1, 2, 4 … minutes (at most an
+  hour), up to MAIL_MAX_ATTEMPTS, then `failed`. A failure of the server or the folder ends
+  the run; the rest wait for the next one.
+- A clear refusal for good (5xx to RCPT TO or DATA, an address the server cannot take):
+  `failed` at once.
+- The message body went to the server but its reply was lost (a timeout waiting for the 250
+  after the body, the connection dropped): the server may have accepted it, and SMTP cannot
+  tell. The email becomes `uncertain` and is never sent again on its own; a person checks the
+  server's log and decides (`send-mail --requeue-uncertain`). The same holds when the sender
+  itself dies mid-send: the row stays `sending`, and after STALE_CLAIM the next run marks it
+  `uncertain`.
+
+So delivery is at most once, not at least once: an `uncertain` email may never arrive until
+someone requeues it. Nothing is ever deleted here.
 """
 
 import logging
@@ -49,6 +64,10 @@ class ServerUnavailable(TemporaryFailure):
     """No point trying the next email in this run either."""
 
 
+class UncertainDelivery(Exception):
+    """The message was handed over but the server's reply was lost: it may have arrived."""
+
+
 @dataclass
 class SendReport:
     sent: int = 0
@@ -85,28 +104,59 @@ class FolderTransport:
         self.folder = Path(folder)
 
     def __enter__(self):
-        self.folder.mkdir(parents=True, exist_ok=True)
         return self
 
     def __exit__(self, *exc_info) -> None:
         return None
 
     def send(self, message: EmailMessage, email: OutboxEmail) -> None:
+        """The rename is the hand-over: whatever fails before it (a folder that cannot be
+        made or written, a full disk) left nothing behind, so the email can go again."""
         target = self.folder / eml_filename(email)
-        # Written under a temporary name and renamed, so a reader never sees half a file.
-        handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+        temporary = None
         try:
+            # Made here, not once per run, so that a folder that cannot be made counts against
+            # the email like any other write failure instead of stopping the run unrecorded.
+            self.folder.mkdir(parents=True, exist_ok=True)
+            # Written under a temporary name and renamed, so a reader never sees half a file.
+            handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
             with os.fdopen(handle, "wb") as file:
                 # SMTPUTF8: a file can hold any address, unlike some mail servers.
                 file.write(message.as_bytes(policy=SMTPUTF8))
             os.replace(temporary, target)
-        except OSError as error:
-            Path(temporary).unlink(missing_ok=True)
-            raise ServerUnavailable(f"could not write {target}: {error}") from error
+        except Exception as error:  # noqa: BLE001 - nothing was handed over: safe to retry
+            if temporary is not None:
+                Path(temporary).unlink(missing_ok=True)
+            if isinstance(error, OSError):
+                raise ServerUnavailable(f"could not write {target}: {error}") from error
+            raise TemporaryFailure(f"could not write {target}: {error!r}") from error
 
 
 def eml_filename(email: OutboxEmail) -> str:
     return f"{email.id:08d}-{email.kind}.eml"
+
+
+class _ReplyTracking:
+    """Knows whether a message body is on its way to the server without a reply yet.
+
+    Only DATA is answered with 354 (go ahead with the message). From that reply until the next
+    one, a lost connection or a timeout leaves open whether the server accepted the message;
+    before it, nothing was handed over and the email can safely go again."""
+
+    awaiting_message_reply = False
+
+    def getreply(self):
+        code, text = super().getreply()  # when the reply is lost this raises: the flag stays
+        self.awaiting_message_reply = code == 354
+        return code, text
+
+
+class _SMTP(_ReplyTracking, smtplib.SMTP):
+    pass
+
+
+class _SMTPSSL(_ReplyTracking, smtplib.SMTP_SSL):
+    pass
 
 
 class SMTPTransport:
@@ -115,7 +165,7 @@ class SMTPTransport:
 
     def __init__(self, config):
         self.config = config
-        self.connection: smtplib.SMTP | None = None
+        self.connection: _SMTP | _SMTPSSL | None = None
 
     def __enter__(self):
         return self
@@ -131,27 +181,51 @@ class SMTPTransport:
                 self.connection.close()
             self.connection = None
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self) -> _SMTP | _SMTPSSL:
+        """Connect, greet, secure and log in. Whatever fails here (the server down, STARTTLS
+        or AUTH not offered, a wrong password) is the server's or the settings' fault, not
+        one email's, and comes before any message is handed over: ServerUnavailable."""
         config = self.config
         host, port = config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 25)
         timeout = config.get("MAIL_TIMEOUT", 30)
-        if config.get("MAIL_USE_SSL"):
-            connection = smtplib.SMTP_SSL(
-                host, port, timeout=timeout, context=ssl.create_default_context()
-            )
-        else:
-            connection = smtplib.SMTP(host, port, timeout=timeout)
-            if config.get("MAIL_USE_TLS"):
-                connection.starttls(context=ssl.create_default_context())
-        if config.get("MAIL_USERNAME"):
-            connection.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+        connection = None
+        try:
+            if config.get("MAIL_USE_SSL"):
+                connection = _SMTPSSL(
+                    host, port, timeout=timeout, context=ssl.create_default_context()
+                )
+            else:
+                connection = _SMTP(host, port, timeout=timeout)
+                if config.get("MAIL_USE_TLS"):
+                    connection.starttls(context=ssl.create_default_context())
+            connection.ehlo_or_helo_if_needed()
+            if config.get("MAIL_USERNAME"):
+                connection.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+        except Exception as error:  # noqa: BLE001 - before any hand-over: safe to retry
+            if connection is not None:
+                connection.close()
+            raise ServerUnavailable(
+                f"could not connect to {host}:{port}: {type(error).__name__}: {error}"
+            ) from error
         return connection
 
-    def send(self, message: EmailMessage, email: OutboxEmail) -> None:
+    def _hand_over(self, message: EmailMessage) -> None:
+        """send_message, raising UncertainDelivery when the reply to the message was lost."""
         try:
-            if self.connection is None:
-                self.connection = self._connect()
             self.connection.send_message(message)
+        except Exception as error:
+            if not self.connection.awaiting_message_reply:
+                raise
+            self._close()
+            raise UncertainDelivery(
+                f"no reply after the message was sent: {type(error).__name__}: {error}"
+            ) from error
+
+    def send(self, message: EmailMessage, email: OutboxEmail) -> None:
+        if self.connection is None:
+            self.connection = self._connect()
+        try:
+            self._hand_over(message)
         except (smtplib.SMTPNotSupportedError, UnicodeEncodeError) as error:
             # A non-ASCII address the server cannot take (no SMTPUTF8): retrying cannot help.
             self._close()
@@ -163,15 +237,18 @@ class SMTPTransport:
                 raise PermanentFailure(f"recipient refused: {codes}") from error
             raise TemporaryFailure(f"recipient deferred: {codes}") from error
         except smtplib.SMTPDataError as error:
+            # The server's answer to DATA or to the message itself: a clear verdict.
             self._close()
             if error.smtp_code >= 500:
                 raise PermanentFailure(f"message refused: {error.smtp_code}") from error
             raise TemporaryFailure(f"message deferred: {error.smtp_code}") from error
         except smtplib.SMTPResponseException as error:
-            # Sender refused, authentication, 4xx: a setting or the server, not this email.
+            # MAIL FROM refused, a greeting refused: a setting or the server, not this email.
             self._close()
             raise ServerUnavailable(f"SMTP {error.smtp_code}") from error
-        except (smtplib.SMTPException, OSError) as error:
+        except UncertainDelivery:
+            raise
+        except Exception as error:  # noqa: BLE001 - the connection failed before the hand-over
             self._close()
             raise ServerUnavailable(f"{type(error).__name__}: {error}") from error
 
@@ -204,10 +281,31 @@ def mark_stale_claims(now: datetime) -> list[int]:
     return stale
 
 
+def _next_due(now: datetime):
+    """The next due email, oldest first. On PostgreSQL its row stays locked until the claim
+    commits, and a row another sender is claiming is skipped rather than waited for (SKIP
+    LOCKED), so two senders take different emails without queueing behind each other. SQLite
+    has no row locks and leaves FOR UPDATE out; its writers take turns, and `_claim`'s
+    condition decides who got the email."""
+    return (
+        select(OutboxEmail.id)
+        .where(OutboxEmail.status == "pending", OutboxEmail.next_attempt_at <= now)
+        .order_by(OutboxEmail.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+
+
 def _claim(email_id: int, now: datetime) -> bool:
+    """pending → sending, committed, if the email is still pending and due: a conditional
+    UPDATE, so of two senders trying the same email exactly one gets it."""
     result = db.session.execute(
         update(OutboxEmail)
-        .where(OutboxEmail.id == email_id, OutboxEmail.status == "pending")
+        .where(
+            OutboxEmail.id == email_id,
+            OutboxEmail.status == "pending",
+            OutboxEmail.next_attempt_at <= now,
+        )
         .values(status="sending", claimed_at=now, attempts=OutboxEmail.attempts + 1)
         .execution_options(synchronize_session=False)
     )
@@ -215,32 +313,41 @@ def _claim(email_id: int, now: datetime) -> bool:
     return result.rowcount == 1
 
 
+def claim_next(now: datetime) -> int | None:
+    """Claim the next due email for this sender and return its id, or None when none is
+    left. Each claim is its own committed transaction."""
+    while True:
+        email_id = db.session.scalar(_next_due(now))
+        if email_id is None:
+            db.session.commit()
+            return None
+        if _claim(email_id, now):
+            return email_id
+        # Another sender took it between our look-up and our update (SQLite): look again.
+
+
 def send_due(now: datetime | None = None, limit: int = 200) -> SendReport:
-    """Send the outbox emails that are due, committing after each. Used by `send-mail`."""
+    """Send up to `limit` outbox emails that are due, committing after each. Used by
+    `send-mail`; see the module docstring for what each kind of failure leads to."""
     now = now or utcnow()
     config = current_app.config
     sender = config["MAIL_DEFAULT_SENDER"]
     max_attempts = config.get("MAIL_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)
     report = SendReport(uncertain=mark_stale_claims(now))
-    due = list(
-        db.session.scalars(
-            select(OutboxEmail.id)
-            .where(OutboxEmail.status == "pending", OutboxEmail.next_attempt_at <= now)
-            .order_by(OutboxEmail.id)
-            .limit(limit)
-        )
-    )
-    db.session.commit()
     with transport_for(config) as transport:
-        for email_id in due:
-            if not _claim(email_id, now):
-                continue  # another sender has it
+        for _ in range(limit):
+            email_id = claim_next(now)
+            if email_id is None:
+                break
             email = db.session.get(OutboxEmail, email_id, populate_existing=True)
             try:
                 try:
                     message = build_message(outgoing(email, sender))
-                except (ValueError, TypeError) as error:  # a header that cannot be written
-                    raise PermanentFailure(f"message could not be built: {error}") from error
+                except Exception as error:  # noqa: BLE001 - nothing has left: try again later
+                    # A bug or a broken install is fixed by a deploy, and the email then goes
+                    # by itself; the claim is committed, so a rollback loses nothing.
+                    db.session.rollback()
+                    raise TemporaryFailure(f"message could not be built: {error!r}") from error
                 transport.send(message, email)
             except PermanentFailure as error:
                 email.status = "failed"
@@ -262,6 +369,16 @@ def send_due(now: datetime | None = None, limit: int = 200) -> SendReport:
                             email.id, email.attempts, error)  # fmt: skip
                 if isinstance(error, ServerUnavailable):
                     break  # the rest stay due and go next run
+            except UncertainDelivery as error:
+                email.status = "uncertain"
+                email.last_error = str(error)
+                report.uncertain.append(email.id)
+                db.session.commit()
+                log.warning("outbox email %s may have been sent; see --requeue-uncertain: %s",
+                            email.id, error)  # fmt: skip
+                # A server that stalls or dies after a message would do it to the next one
+                # too, and each would need a person: leave the rest for the next run.
+                break
             else:
                 email.status = "sent"
                 email.sent_at = utcnow()
@@ -269,6 +386,21 @@ def send_due(now: datetime | None = None, limit: int = 200) -> SendReport:
                 db.session.commit()
                 report.sent += 1
     return report
+
+
+def retry_now(now: datetime | None = None) -> int:
+    """Make every pending email that is waiting out its back-off due at once, e.g. after the
+    mail server is back (`send-mail --retry-now`). Failed and uncertain ones stay as they are:
+    they need `--requeue-*`."""
+    now = now or utcnow()
+    result = db.session.execute(
+        update(OutboxEmail)
+        .where(OutboxEmail.status == "pending", OutboxEmail.next_attempt_at > now)
+        .values(next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount
 
 
 def requeue(statuses: tuple[str, ...]) -> int:
