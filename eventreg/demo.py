@@ -136,7 +136,7 @@ def _local(day: date, hour: int) -> datetime:
 
 def load_demo_data(today: date | None = None) -> str:
     """Add the demo themes, resources, organisations and events (caller commits)."""
-    today = today or date.today()
+    today = today or datetime.now(LOCAL).date()
     themes = {}
     for position, (slug, name_sv, name_en, desc_sv, desc_en) in enumerate(THEMES):
         themes[slug] = Theme(

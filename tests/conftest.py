@@ -4,8 +4,10 @@ EVENTREG_TEST_DATABASE_URL is set), a client, a CLI runner, and a clean slate pe
 import contextvars
 import os
 import secrets
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, make_url, text
@@ -14,6 +16,42 @@ from eventreg import create_app
 from eventreg.extensions import db
 
 TEST_DATABASE_URL = os.environ.get("EVENTREG_TEST_DATABASE_URL", "")
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--clock-shift-days",
+        type=int,
+        default=int(os.environ.get("EVENTREG_TEST_CLOCK_SHIFT_DAYS", "0")),
+        help="Run the whole session with this process's clock moved this many days ahead "
+        "(CI runs the suite a year ahead, so a test that hard-codes a date in the near "
+        "future fails today rather than on that date).",
+    )
+
+
+def pytest_configure(config):
+    days = config.getoption("--clock-shift-days")
+    if days:
+        # tick=True: the clock keeps running from the shifted start, so timeouts still work.
+        traveller = time_machine.travel(datetime.now(UTC) + timedelta(days=days), tick=True)
+        traveller.start()
+        config.add_cleanup(traveller.stop)
+
+
+def pytest_collection_modifyitems(config, items):
+    """In a shifted run, leave out tests whose other processes (gunicorn, `send-mail
+    --watch`) keep the real clock: they would see this process's rows a year ahead."""
+    if not config.getoption("--clock-shift-days"):
+        return
+    real_clock = [item for item in items if item.get_closest_marker("real_clock")]
+    if real_clock:
+        config.hook.pytest_deselected(items=real_clock)
+        items[:] = [item for item in items if not item.get_closest_marker("real_clock")]
+
+
+def pytest_report_header(config):
+    days = config.getoption("--clock-shift-days")
+    return f"clock shifted {days} days ahead: {datetime.now(UTC).isoformat()}" if days else None
 
 
 @pytest.fixture(scope="session")
