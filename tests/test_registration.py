@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from eventreg.extensions import db
 from eventreg.models import Event, OutboxEmail, Registration, utcnow
+from eventreg.services import attendees
 from eventreg.services import registrations as service
 from eventreg.services.registrations import (
     ProfileUpdate,
@@ -16,7 +17,7 @@ from eventreg.services.registrations import (
     RegistrationError,
     UnsafeHeaderValue,
 )
-from tests.factories import make_event, make_registration, registration_details
+from tests.factories import make_event, make_registration, make_user, registration_details
 
 
 def kinds_for(registration: Registration) -> list[str]:
@@ -192,15 +193,37 @@ def test_the_same_address_cannot_register_twice_and_gets_the_link_again():
     assert kinds_for(first) == ["confirmation", "manage_link"]
 
 
-def test_the_manage_link_is_resent_at_most_every_ten_minutes():
+def test_the_manage_link_is_resent_at_most_the_hourly_limit(app):
+    """Repeated sign-ups cannot flood the owner's mailbox: the confirmation and the
+    resent links together stay within VISITOR_EMAILS_PER_ADDRESS_PER_HOUR."""
+    limit = app.config["VISITOR_EMAILS_PER_ADDRESS_PER_HOUR"]
     event = make_event()
     first = make_registration(event, email="a@example.se")
-    for _ in range(3):
-        service.register(event, registration_details(email="a@example.se"), locale="sv")
-    assert kinds_for(first).count("manage_link") == 1
-    later = utcnow() + timedelta(minutes=11)
+    for _ in range(limit + 2):
+        again = service.register(event, registration_details(email="A@example.se"), locale="sv")
+        assert again.registration.id == first.id
+    assert kinds_for(first) == ["confirmation"] + ["manage_link"] * (limit - 1)
+    later = utcnow() + timedelta(minutes=61)
     service.register(event, registration_details(email="a@example.se"), locale="sv", now=later)
-    assert kinds_for(first).count("manage_link") == 2
+    assert kinds_for(first).count("manage_link") == limit
+
+
+def test_an_organiser_acting_for_someone_is_not_held_back_by_the_visitor_limit(app):
+    limit = app.config["VISITOR_EMAILS_PER_ADDRESS_PER_HOUR"]
+    for _ in range(limit):
+        make_registration(make_event(), email="a@example.se")
+    event = make_event()
+    organiser = make_user(organisations=[event.organisation])
+    added = attendees.add_registration(
+        event, registration_details(email="a@example.se"), organiser, locale="sv"
+    )
+    attendees.cancel_registration(added, organiser)
+    assert kinds_for(added) == ["confirmation", "cancellation"]
+    # A visitor's sign-up for the same address is stored but not emailed.
+    visitor = service.register(
+        make_event(), registration_details(email="a@example.se"), locale="sv"
+    )
+    assert visitor.is_new and kinds_for(visitor.registration) == []
 
 
 def test_a_waiting_registration_also_blocks_a_second_one():

@@ -27,6 +27,15 @@ def manage_url(registration: Registration) -> str:
     return f"/anmalan/{service.manage_token(registration)}"
 
 
+def check_email_url(event: Event) -> str:
+    return f"/evenemang/{event.public_id}/anmalan/skickad"
+
+
+def emailed_manage_path(email: OutboxEmail) -> str:
+    """The manage link as the attendee gets it: from the email, never from a page."""
+    return re.search(r"https?://[^/\s]+(/anmalan/[^/\s]+)\s", email.body_text).group(1)
+
+
 # --- the form -------------------------------------------------------------------------
 
 
@@ -59,7 +68,7 @@ def test_every_field_has_a_label_and_names_have_autocomplete(client):
     assert 'href="/personuppgifter"' in page
 
 
-def test_a_valid_registration_is_stored_and_lands_on_the_manage_page(client):
+def test_a_valid_registration_is_stored_and_the_manage_link_is_emailed(client):
     event = make_event(capacity=5)
     db.session.commit()
     data = registration_form(
@@ -69,15 +78,20 @@ def test_a_valid_registration_is_stored_and_lands_on_the_manage_page(client):
     response = client.post(register_url(event), data=data)
     assert response.status_code == 302
     registration = db.session.scalar(select(Registration))
-    assert response.headers["Location"] == manage_url(registration)
+    assert response.headers["Location"] == check_email_url(event)
+    sent = client.get(response.headers["Location"] + "?lang=en")
+    assert sent.status_code == 200 and "Check your email" in sent.text
+    assert "We have sent an email to Amina@Example.se" in sent.text
     assert (registration.name, registration.email, registration.email_normalised) == (
         "Amina Yusuf", "Amina@Example.se", "amina@example.se",
     )  # fmt: skip
     assert registration.status == "confirmed" and registration.locale == "en"
     assert registration.interpretation_language == "ar"
     assert registration.consent_at is not None
-    assert db.session.scalar(select(OutboxEmail.kind)) == "confirmation"
-    page = client.get(response.headers["Location"]).text
+    email = db.session.scalar(select(OutboxEmail))
+    assert email.kind == "confirmation"
+    assert emailed_manage_path(email) == manage_url(registration)
+    page = client.get(emailed_manage_path(email) + "?lang=en").text
     assert "You have a seat." in page and registration.check_in_code in page
 
 
@@ -101,7 +115,12 @@ def test_a_full_event_offers_the_waiting_list_and_tells_the_position(client):
     page = client.get(register_url(event)).text
     assert "Join the waiting list" in page and "All seats are taken." in page
     response = client.post(register_url(event), data=registration_form())
-    page = client.get(response.headers["Location"]).text
+    assert response.headers["Location"] == check_email_url(event)
+    email = db.session.scalar(
+        select(OutboxEmail).where(OutboxEmail.kind == "waiting").order_by(OutboxEmail.id.desc())
+    )
+    assert email.registration.locale == "en" and "You are number 2 on the list." in email.body_text
+    page = client.get(emailed_manage_path(email) + "?lang=en").text
     assert "You are number 2 on the waiting list." in page
 
 
@@ -152,13 +171,26 @@ def test_a_second_registration_with_the_same_address_resends_the_link(client):
     first = make_registration(event, email="amina@example.se")
     db.session.commit()
     response = client.post(register_url(event), data=registration_form(email="AMINA@example.se"))
-    assert response.status_code == 200
-    assert "already registered" in response.text
-    assert first.name not in response.text  # nothing about the existing registration
+    assert response.status_code == 302
+    assert response.headers["Location"] == check_email_url(event)
+    page = client.get(response.headers["Location"] + "?lang=en").text
+    assert "Check your email" in page
+    assert first.name not in page  # nothing about the existing registration
     assert count(Registration) == 1
     assert db.session.scalars(select(OutboxEmail.kind).order_by(OutboxEmail.id)).all() == [
         "confirmation", "manage_link",
     ]  # fmt: skip
+
+
+def test_the_check_email_page_is_there_for_public_events_only(client):
+    event, draft = make_event(), make_event(status="draft")
+    db.session.commit()
+    page = client.get(check_email_url(event) + "?lang=en")
+    assert page.status_code == 200 and "Check your email" in page.text
+    assert "We have sent an email to the address you gave" in page.text  # when not known
+    assert page.headers["Cache-Control"] == "no-store"
+    assert client.get(check_email_url(draft)).status_code == 404
+    assert client.get("/evenemang/nonexistent/anmalan/skickad").status_code == 404
 
 
 def test_closed_registration_shows_no_form_and_refuses_posts(client):
@@ -303,8 +335,9 @@ def test_the_personal_feed_lists_this_address_and_leaks_no_manage_link(client):
     make_registration(not_mine, email="someone@example.se")
     db.session.commit()
     page = client.get(manage_url(me) + "?lang=en").text
-    feed_path = re.search(r'value="http://localhost(/kalender/mina/[^"]+\.ics)"', page).group(1)
-    assert f'href="webcal://localhost{feed_path}"' in page
+    # Built from the configured address (here the development one), not the request's Host.
+    feed_path = re.search(r'value="http://localhost:5000(/kalender/mina/[^"]+\.ics)"', page)[1]
+    assert f'href="webcal://localhost:5000{feed_path}"' in page
     response = client.get(feed_path)
     assert response.status_code == 200 and response.mimetype == "text/calendar"
     calendar = icalendar.Calendar.from_ical(response.data)

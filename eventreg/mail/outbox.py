@@ -113,7 +113,8 @@ def queue_attendee_email(
         registration=registration,
         kind=kind,
         message_id=message_id,
-        recipient=format_recipient(registration.name, registration.email or ""),
+        # The address alone: the name was typed by whoever filled in the form.
+        recipient=format_recipient("", registration.email or ""),
         subject=subject,
         body_text=text,
         body_html=html,

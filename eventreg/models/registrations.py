@@ -126,7 +126,8 @@ class OutboxEmail(db.Model):
     )
     kind: Mapped[str] = mapped_column(String(30))  # confirmation, waiting, promotion, …
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
-    recipient: Mapped[str] = mapped_column(String(500))  # "Name <address>", formatted
+    # Formatted by format_recipient: the address alone to attendees, "Name <address>" else.
+    recipient: Mapped[str] = mapped_column(String(500))
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)

@@ -13,6 +13,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import force_locale
@@ -79,10 +80,17 @@ def _closed(event, state: str, status: int):
     return render_template("registration/closed.html", event=event, state=state), status
 
 
+# Where the sign-up leaves the address it was sent to, for the "check your email" page.
+SIGNUP_EMAIL_KEY = "signup_email"
+
+
 @bp.route("/evenemang/<public_id>/anmalan", methods=["GET", "POST"])
 @limiter.limit(_registration_limit, methods=["POST"])
 def register(public_id: str):
-    """The registration form; on success, the attendee lands on their manage page."""
+    """The registration form. A valid sign-up always ends on the same "check your email"
+    page, whether the address is new or already registered: the details and the manage link
+    (and through it the personal calendar of all the address's events) go to the mailbox
+    only, so typing someone's address here tells nothing about them."""
     event = catalogue.get_public_event(public_id) or abort(404)
     state = event.registration_state()
     if state != "open":
@@ -90,9 +98,7 @@ def register(public_id: str):
     form = RegistrationForm()
     if form.validate_on_submit():
         try:
-            signup = registrations.register(
-                event, form.attendee_details(), locale=current_language()
-            )
+            registrations.register(event, form.attendee_details(), locale=current_language())
         except RegistrationClosed as closed:
             db.session.rollback()
             return _closed(event, closed.reason, 409)
@@ -104,25 +110,29 @@ def register(public_id: str):
             db.session.rollback()
             return _busy("registration/register.html", event=event, form=form)
         except IntegrityError:
-            # The unique index caught the same address registering twice at the same moment.
+            # The unique index caught the same address registering twice at the same moment:
+            # the other request stored it and emailed the address, so the answer is the same.
             db.session.rollback()
-            return render_template(
-                "registration/already_registered.html", event=event, email=form.email.data
-            )
-        db.session.commit()
-        if not signup.is_new:
-            return render_template(
-                "registration/already_registered.html", event=event, email=form.email.data
-            )
-        registration = signup.registration
-        if registration.is_confirmed:
-            flash(_("You are registered. We have sent a confirmation to your email."), "success")
         else:
-            flash(_("You are on the waiting list. We have sent the details to your email."),
-                  "success")  # fmt: skip
-        return redirect(url_for(".manage", token=registrations.manage_token(registration)))
+            db.session.commit()
+        session[SIGNUP_EMAIL_KEY] = form.email.data
+        return redirect(url_for(".check_email", public_id=public_id))
     status = 400 if form.errors else 200
     return render_template("registration/register.html", event=event, form=form), status
+
+
+@bp.get("/evenemang/<public_id>/anmalan/skickad")
+def check_email(public_id: str):
+    """After a sign-up: "we have sent you an email". The same for every address, and
+    nothing on it depends on the registration (not even whether it has a seat)."""
+    event = catalogue.get_public_event(public_id) or abort(404)
+    page = render_template(
+        "registration/check_email.html",
+        event=event,
+        email=session.pop(SIGNUP_EMAIL_KEY, None),
+        contact_email=event.contact_email or event.organisation.contact_email,
+    )
+    return page, 200, {"Cache-Control": "no-store"}  # it shows the address typed
 
 
 @bp.route("/anmalan/<token>", methods=["GET", "POST"])

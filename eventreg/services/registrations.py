@@ -27,9 +27,11 @@ from ..models.users import normalise_email
 
 MANAGE_SALT = "eventreg.registration.manage"
 FEED_SALT = "eventreg.registration.feed"
-# A repeated sign-up with a registered address re-sends the manage link at most this often,
-# so the form cannot be used to flood someone's mailbox.
-MANAGE_LINK_RESEND_INTERVAL = timedelta(minutes=10)
+# The emails anyone can make us send to an address by typing it into a form (a sign-up, a
+# repeated sign-up, a cancellation). They count together per address against
+# VISITOR_EMAILS_PER_ADDRESS_PER_HOUR, so the form cannot be used to flood a mailbox.
+VISITOR_EMAIL_KINDS = ("confirmation", "waiting", "manage_link", "cancellation")
+VISITOR_EMAIL_WINDOW = timedelta(hours=1)
 
 
 class RegistrationError(Exception):
@@ -78,7 +80,8 @@ class ProfileUpdate:
 @dataclass
 class SignUp:
     """The outcome of `register`: a new registration, or the person's existing one (whose
-    manage link has been sent to the address again)."""
+    manage link has been sent to the address again). Never shown to the visitor: the answer
+    to a sign-up is the same either way."""
 
     registration: Registration
     is_new: bool
@@ -164,21 +167,26 @@ def register(
     locale: str,
     now: datetime | None = None,
     ignore_window: bool = False,
+    limit_emails: bool = True,
 ) -> SignUp:
     """Register someone for an event: a seat if one is left, else a waiting-list place.
 
     Raises RegistrationClosed outside the registration window or for an event that is not
     published, and UnsafeHeaderValue for a line break in the name or address. An address
-    that already holds an active registration gets its manage link again by email (at most
-    every ten minutes) instead of a second registration.
+    that already holds an active registration gets an email saying someone tried to
+    register it again, with its manage link, instead of a second registration. Both ways
+    take the event lock and queue one email, so the answer to a visitor looks and takes the
+    same whether or not the address was registered.
+
+    Each email counts against the address's hourly limit (`limit_emails`, see
+    `_queue_visitor_email`); over it the registration is still made, without the email.
 
     `ignore_window=True` is for an organiser registering someone by hand: it accepts a
     registration before the window opens and after it closes (a late sign-up, a walk-in at
     the door). Everything else still applies: only published events, capacity then the
-    waiting list, one active registration per address.
+    waiting list, one active registration per address. An organiser passes
+    `limit_emails=False`: the limit is on what visitors can trigger.
     """
-    from ..mail.outbox import queue_registration_email
-
     now = now or utcnow()
     _check_header_safe(details.name, details.email)
     _lock_event(event.id)
@@ -190,8 +198,7 @@ def register(
 
     existing = active_registration_for(event, details.email)
     if existing is not None:
-        if not _manage_link_sent_recently(existing, now):
-            queue_registration_email(existing, "manage_link")
+        _queue_visitor_email(existing, "manage_link", now, limited=limit_emails)
         return SignUp(existing, is_new=False)
 
     has_seat = _take_seat(event.id)
@@ -217,21 +224,39 @@ def register(
     db.session.add(registration)
     db.session.flush()
     _refresh_seats(event)
-    queue_registration_email(registration, "confirmation" if has_seat else "waiting")
+    kind = "confirmation" if has_seat else "waiting"
+    _queue_visitor_email(registration, kind, now, limited=limit_emails)
     return SignUp(registration, is_new=True)
 
 
-def _manage_link_sent_recently(registration: Registration, now: datetime) -> bool:
-    return (
-        db.session.scalar(
-            select(OutboxEmail.id).where(
-                OutboxEmail.registration_id == registration.id,
-                OutboxEmail.kind == "manage_link",
-                OutboxEmail.created_at > now - MANAGE_LINK_RESEND_INTERVAL,
-            )
+def _visitor_emails_sent(email: str, now: datetime) -> int:
+    """How many emails visitors made us send to this address (any letter case) in the
+    hour before `now`, counted from the outbox."""
+    return db.session.scalar(
+        select(func.count(OutboxEmail.id))
+        .join(Registration, Registration.id == OutboxEmail.registration_id)
+        .where(
+            Registration.email_normalised == normalise_email(email),
+            OutboxEmail.kind.in_(VISITOR_EMAIL_KINDS),
+            OutboxEmail.created_at > now - VISITOR_EMAIL_WINDOW,
         )
-        is not None
     )
+
+
+def _queue_visitor_email(
+    registration: Registration, kind: str, now: datetime, *, limited: bool
+) -> None:
+    """Queue an email a visitor's action triggers, unless the address has had its hourly
+    share already. Over the limit the email is silently left out: the visitor's answer
+    stays the same, so it tells nothing about the address. (Two sign-ups for different
+    events at the same moment may each pass the count: the limit stops floods, not one
+    email more.)"""
+    from ..mail.outbox import queue_registration_email
+
+    limit = current_app.config["VISITOR_EMAILS_PER_ADDRESS_PER_HOUR"]
+    if limited and _visitor_emails_sent(registration.email or "", now) >= limit:
+        return
+    queue_registration_email(registration, kind)
 
 
 def waiting_position(registration: Registration) -> int | None:
@@ -288,14 +313,14 @@ def promote_waiting(event: Event, now: datetime | None = None) -> list[Registrat
 
 
 def cancel_registration(
-    registration: Registration, now: datetime | None = None
+    registration: Registration, now: datetime | None = None, *, limit_emails: bool = True
 ) -> list[Registration]:
     """Cancel a registration; a freed seat goes to the first on the waiting list.
 
-    Returns the registrations promoted. Cancelling twice changes nothing.
+    Returns the registrations promoted. Cancelling twice changes nothing. The cancellation
+    email counts against the address's hourly limit unless an organiser cancels
+    (`limit_emails=False`); the promotion emails to others are never held back.
     """
-    from ..mail.outbox import queue_registration_email
-
     now = now or utcnow()
     _lock_event(registration.event_id)
     # Another request may have cancelled it since it was loaded.
@@ -307,7 +332,7 @@ def cancel_registration(
     registration.cancelled_at = now
     registration.updated_at = now
     db.session.flush()
-    queue_registration_email(registration, "cancellation")
+    _queue_visitor_email(registration, "cancellation", now, limited=limit_emails)
     if not had_seat:
         return []
     _release_seat(registration.event_id)

@@ -1,5 +1,6 @@
-"""Registration in Chromium: signing up with the keyboard alone, the error summary of an
-invalid form, cancelling through the manage link, and axe-core scans of every state.
+"""Registration in Chromium: signing up with the keyboard alone (then opening the manage
+link from the email), the error summary of an invalid form, cancelling through the manage
+link, and axe-core scans of every state.
 
 The pages are visited in English (?lang=en, then remembered by cookie) because the new
 strings are translated to Swedish only when the lead extracts them.
@@ -10,7 +11,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from eventreg.extensions import db
-from eventreg.models import Registration
+from eventreg.models import OutboxEmail, Registration
 from eventreg.services import registrations as service
 from tests.factories import make_event, make_registration
 
@@ -70,8 +71,18 @@ def test_register_with_the_keyboard_only(event, page, assert_no_axe_violations, 
     tab_to(page, "button[type=submit]")
     page.keyboard.press("Enter")
 
-    expect(page.locator("#registration-status")).to_have_text("You have a seat.")
+    # The same "check your email" page for every sign-up; the manage link comes by email.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
+    expect(page.get_by_text("We have sent an email to asa.oberg@example.se")).to_be_visible()
+    assert_no_axe_violations(page)
+    screenshot(page, "check-email")
     (registration,) = registrations()
+    (email,) = db.session.scalars(select(OutboxEmail)).all()
+    manage_path = f"/anmalan/{service.manage_token(registration)}"
+    assert email.kind == "confirmation" and manage_path in email.body_text
+    page.goto(manage_path)
+
+    expect(page.locator("#registration-status")).to_have_text("You have a seat.")
     assert (registration.name, registration.email, registration.organisation) == (
         "Åsa Öberg", "asa.oberg@example.se", "Varbergs kommun",
     )  # fmt: skip
