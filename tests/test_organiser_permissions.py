@@ -146,61 +146,61 @@ ROUTES: dict[tuple[str, str], Route] = {
     # A guessed organisation id in the form: the owning organisation's.
     ("/arrangor/evenemang/nytt", "POST"): Route(
         "event", lambda w: "/arrangor/evenemang/nytt", lambda w: event_form(w, w.owning)),
-    ("/arrangor/evenemang/<int:event_id>", "GET"): Route(
+    ("/arrangor/evenemang/<id:event_id>", "GET"): Route(
         "event", lambda w: f"/arrangor/evenemang/{w.event.id}"),
-    ("/arrangor/evenemang/<int:event_id>/redigera", "GET"): Route(
+    ("/arrangor/evenemang/<id:event_id>/redigera", "GET"): Route(
         "event", lambda w: f"/arrangor/evenemang/{w.event.id}/redigera"),
-    ("/arrangor/evenemang/<int:event_id>/redigera", "POST"): Route(
+    ("/arrangor/evenemang/<id:event_id>/redigera", "POST"): Route(
         "event", lambda w: f"/arrangor/evenemang/{w.event.id}/redigera",
         lambda w: event_form(w, w.owning, title="Ändrad titel")),
-    ("/arrangor/evenemang/<int:event_id>/forhandsvisning", "GET"): Route(
+    ("/arrangor/evenemang/<id:event_id>/forhandsvisning", "GET"): Route(
         "event", lambda w: f"/arrangor/evenemang/{w.draft.id}/forhandsvisning"),
-    ("/arrangor/evenemang/<int:event_id>/kopiera", "GET"): Route(
+    ("/arrangor/evenemang/<id:event_id>/kopiera", "GET"): Route(
         "event", lambda w: f"/arrangor/evenemang/{w.event.id}/kopiera"),
-    ("/arrangor/evenemang/<int:event_id>/kopiera", "POST"): Route(
+    ("/arrangor/evenemang/<id:event_id>/kopiera", "POST"): Route(
         "event", lambda w: f"/arrangor/evenemang/{w.event.id}/kopiera",
         lambda w: {"start_dt": "2031-03-01T10:00"}),
-    ("/arrangor/evenemang/<int:event_id>/publicera", "POST"): Route(
+    ("/arrangor/evenemang/<id:event_id>/publicera", "POST"): Route(
         "event", lambda w: f"/arrangor/evenemang/{w.draft.id}/publicera", lambda w: {}),
-    ("/arrangor/evenemang/<int:event_id>/avpublicera", "POST"): Route(
+    ("/arrangor/evenemang/<id:event_id>/avpublicera", "POST"): Route(
         "event", lambda w: f"/arrangor/evenemang/{w.quiet_event.id}/avpublicera", lambda w: {}),
-    ("/arrangor/evenemang/<int:event_id>/anmalningar", "GET"): Route(
+    ("/arrangor/evenemang/<id:event_id>/anmalningar", "GET"): Route(
         "event", lambda w: f"/arrangor/evenemang/{w.event.id}/anmalningar"),
-    ("/arrangor/evenemang/<int:event_id>/anmalningar.csv", "GET"): Route(
+    ("/arrangor/evenemang/<id:event_id>/anmalningar.csv", "GET"): Route(
         "event", lambda w: f"/arrangor/evenemang/{w.event.id}/anmalningar.csv"),
-    ("/arrangor/evenemang/<int:event_id>/anmalningar/ny", "GET"): Route(
+    ("/arrangor/evenemang/<id:event_id>/anmalningar/ny", "GET"): Route(
         "event", lambda w: f"/arrangor/evenemang/{w.event.id}/anmalningar/ny"),
-    ("/arrangor/evenemang/<int:event_id>/anmalningar/ny", "POST"): Route(
+    ("/arrangor/evenemang/<id:event_id>/anmalningar/ny", "POST"): Route(
         "event", lambda w: f"/arrangor/evenemang/{w.event.id}/anmalningar/ny",
         lambda w: registration_form()),
-    ("/arrangor/evenemang/<int:event_id>/anmalningar/<int:registration_id>/avboka", "POST"):
+    ("/arrangor/evenemang/<id:event_id>/anmalningar/<id:registration_id>/avboka", "POST"):
         Route("event", lambda w: (
             f"/arrangor/evenemang/{w.event.id}/anmalningar/{w.confirmed_id}/avboka"),
             lambda w: {}),
-    ("/arrangor/evenemang/<int:event_id>/anmalningar/<int:registration_id>/flytta-upp", "POST"):
+    ("/arrangor/evenemang/<id:event_id>/anmalningar/<id:registration_id>/flytta-upp", "POST"):
         Route("event", lambda w: (
             f"/arrangor/evenemang/{w.event.id}/anmalningar/{w.waiting_id}/flytta-upp"),
             lambda w: {}),
-    ("/arrangor/evenemang/<int:event_id>/meddelande", "GET"): Route(
+    ("/arrangor/evenemang/<id:event_id>/meddelande", "GET"): Route(
         "event", lambda w: f"/arrangor/evenemang/{w.event.id}/meddelande"),
-    ("/arrangor/evenemang/<int:event_id>/meddelande", "POST"): Route(
+    ("/arrangor/evenemang/<id:event_id>/meddelande", "POST"): Route(
         "event", lambda w: f"/arrangor/evenemang/{w.event.id}/meddelande",
         lambda w: {"subject": "Hej", "body": "Välkomna"}),
-    ("/arrangor/evenemang/<int:event_id>/narvarolista", "GET"): Route(
+    ("/arrangor/evenemang/<id:event_id>/narvarolista", "GET"): Route(
         "event", lambda w: f"/arrangor/evenemang/{w.event.id}/narvarolista"),
-    ("/arrangor/evenemang/<int:event_id>/incheckning", "GET"): Route(
+    ("/arrangor/evenemang/<id:event_id>/incheckning", "GET"): Route(
         "event", lambda w: f"/arrangor/evenemang/{w.event.id}/incheckning?q=a"),
-    ("/arrangor/evenemang/<int:event_id>/incheckning/<int:registration_id>", "POST"): Route(
+    ("/arrangor/evenemang/<id:event_id>/incheckning/<id:registration_id>", "POST"): Route(
         "event", lambda w: f"/arrangor/evenemang/{w.event.id}/incheckning/{w.confirmed_id}",
         lambda w: {}),
-    ("/arrangor/evenemang/<int:event_id>/stall-in", "GET"): Route(
+    ("/arrangor/evenemang/<id:event_id>/stall-in", "GET"): Route(
         "event", lambda w: f"/arrangor/evenemang/{w.event.id}/stall-in"),
-    ("/arrangor/evenemang/<int:event_id>/stall-in", "POST"): Route(
+    ("/arrangor/evenemang/<id:event_id>/stall-in", "POST"): Route(
         "event", lambda w: f"/arrangor/evenemang/{w.event.id}/stall-in",
         lambda w: {"reason": "Sjukdom"}),
-    ("/arrangor/evenemang/<int:event_id>/ta-bort", "GET"): Route(
+    ("/arrangor/evenemang/<id:event_id>/ta-bort", "GET"): Route(
         "event", lambda w: f"/arrangor/evenemang/{w.draft.id}/ta-bort"),
-    ("/arrangor/evenemang/<int:event_id>/ta-bort", "POST"): Route(
+    ("/arrangor/evenemang/<id:event_id>/ta-bort", "POST"): Route(
         "event", lambda w: f"/arrangor/evenemang/{w.draft.id}/ta-bort", lambda w: {}),
     ("/admin/", "GET"): Route("admin", lambda w: "/admin/"),
     ("/admin/logg", "GET"): Route("admin", lambda w: "/admin/logg"),
@@ -209,43 +209,43 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/admin/teman/nytt", "POST"): Route(
         "admin", lambda w: "/admin/teman/nytt",
         lambda w: {"slug": "nytt-tema", "name_sv": "Nytt", "name_en": "New"}),
-    ("/admin/teman/<int:theme_id>", "GET"): Route("admin", lambda w: f"/admin/teman/{w.theme.id}"),
-    ("/admin/teman/<int:theme_id>", "POST"): Route(
+    ("/admin/teman/<id:theme_id>", "GET"): Route("admin", lambda w: f"/admin/teman/{w.theme.id}"),
+    ("/admin/teman/<id:theme_id>", "POST"): Route(
         "admin", lambda w: f"/admin/teman/{w.theme.id}",
         lambda w: {"slug": w.theme.slug, "name_sv": "Ändrat", "name_en": "Changed"}),
-    ("/admin/teman/<int:theme_id>/ta-bort", "GET"): Route(
+    ("/admin/teman/<id:theme_id>/ta-bort", "GET"): Route(
         "admin", lambda w: f"/admin/teman/{w.theme.id}/ta-bort"),
-    ("/admin/resurser/<int:resource_id>/ta-bort", "GET"): Route(
+    ("/admin/resurser/<id:resource_id>/ta-bort", "GET"): Route(
         "admin", lambda w: f"/admin/resurser/{w.resource_id}/ta-bort"),
-    ("/admin/organisationer/<int:organisation_id>/ta-bort", "GET"): Route(
+    ("/admin/organisationer/<id:organisation_id>/ta-bort", "GET"): Route(
         "admin", lambda w: f"/admin/organisationer/{w.empty_organisation.id}/ta-bort"),
-    ("/admin/teman/<int:theme_id>/ta-bort", "POST"): Route(
+    ("/admin/teman/<id:theme_id>/ta-bort", "POST"): Route(
         "admin", lambda w: f"/admin/teman/{w.theme.id}/ta-bort", lambda w: {}),
-    ("/admin/teman/<int:theme_id>/resurser/ny", "GET"): Route(
+    ("/admin/teman/<id:theme_id>/resurser/ny", "GET"): Route(
         "admin", lambda w: f"/admin/teman/{w.theme.id}/resurser/ny"),
-    ("/admin/teman/<int:theme_id>/resurser/ny", "POST"): Route(
+    ("/admin/teman/<id:theme_id>/resurser/ny", "POST"): Route(
         "admin", lambda w: f"/admin/teman/{w.theme.id}/resurser/ny",
         lambda w: {"kind": "reading", "title": "Läs", "url": "https://example.se/",
                    "language": "sv"}),
-    ("/admin/resurser/<int:resource_id>", "GET"): Route(
+    ("/admin/resurser/<id:resource_id>", "GET"): Route(
         "admin", lambda w: f"/admin/resurser/{w.resource_id}"),
-    ("/admin/resurser/<int:resource_id>", "POST"): Route(
+    ("/admin/resurser/<id:resource_id>", "POST"): Route(
         "admin", lambda w: f"/admin/resurser/{w.resource_id}",
         lambda w: {"kind": "course", "title": "Kurs", "url": "https://example.se/k",
                    "language": "sv"}),
-    ("/admin/resurser/<int:resource_id>/ta-bort", "POST"): Route(
+    ("/admin/resurser/<id:resource_id>/ta-bort", "POST"): Route(
         "admin", lambda w: f"/admin/resurser/{w.resource_id}/ta-bort", lambda w: {}),
     ("/admin/organisationer", "GET"): Route("admin", lambda w: "/admin/organisationer"),
     ("/admin/organisationer/ny", "GET"): Route("admin", lambda w: "/admin/organisationer/ny"),
     ("/admin/organisationer/ny", "POST"): Route(
         "admin", lambda w: "/admin/organisationer/ny",
         lambda w: {"slug": "ny-org", "name": "Ny organisation"}),
-    ("/admin/organisationer/<int:organisation_id>", "GET"): Route(
+    ("/admin/organisationer/<id:organisation_id>", "GET"): Route(
         "admin", lambda w: f"/admin/organisationer/{w.owning.id}"),
-    ("/admin/organisationer/<int:organisation_id>", "POST"): Route(
+    ("/admin/organisationer/<id:organisation_id>", "POST"): Route(
         "admin", lambda w: f"/admin/organisationer/{w.owning.id}",
         lambda w: {"slug": w.owning.slug, "name": "Varbergs kommun (ändrad)"}),
-    ("/admin/organisationer/<int:organisation_id>/ta-bort", "POST"): Route(
+    ("/admin/organisationer/<id:organisation_id>/ta-bort", "POST"): Route(
         "admin", lambda w: f"/admin/organisationer/{w.empty_organisation.id}/ta-bort",
         lambda w: {}),
     ("/admin/anvandare", "GET"): Route("admin", lambda w: "/admin/anvandare"),
@@ -255,10 +255,10 @@ ROUTES: dict[tuple[str, str], Route] = {
         lambda w: {"email": "ny@example.se", "name": "Ny", "active": "y",
                    "password": "ett-långt-lösenord", "password_again": "ett-långt-lösenord",
                    "organisation_ids": [str(w.owning.id)]}),
-    ("/admin/anvandare/<int:user_id>", "GET"): Route(
+    ("/admin/anvandare/<id:user_id>", "GET"): Route(
         "admin", lambda w: f"/admin/anvandare/{w.owner.id}"),
     # Makes the owner an admin: exactly what an organiser must not be able to do.
-    ("/admin/anvandare/<int:user_id>", "POST"): Route(
+    ("/admin/anvandare/<id:user_id>", "POST"): Route(
         "admin", lambda w: f"/admin/anvandare/{w.owner.id}",
         lambda w: {"email": w.owner.email, "name": w.owner.name, "active": "y",
                    "is_admin": "y", "organisation_ids": [str(w.owning.id)]}),

@@ -31,7 +31,7 @@ from icalendar import (
 from icalendar import Event as VEvent
 
 from ..models import Event
-from ..text import markdown_to_text
+from ..text import markdown_to_text, normalise_newlines
 from ..vocab import MUNICIPALITIES, TIMEZONE
 
 PRODID = "-//Region Halland//eventreg//SV"
@@ -71,14 +71,15 @@ def stockholm_vtimezone() -> Timezone:
     daylight.add("tzname", "CEST")
     daylight.add("tzoffsetfrom", timedelta(hours=1))
     daylight.add("tzoffsetto", timedelta(hours=2))
-    daylight.add("dtstart", datetime(1970, 3, 29, 2, 0))
+    # A VTIMEZONE's DTSTART is local time without a zone (RFC 5545 3.6.5): naive on purpose.
+    daylight.add("dtstart", datetime(1970, 3, 29, 2, 0))  # noqa: DTZ001
     daylight.add("rrule", vRecur(freq="YEARLY", bymonth=3, byday="-1SU"))
 
     standard = TimezoneStandard()
     standard.add("tzname", "CET")
     standard.add("tzoffsetfrom", timedelta(hours=2))
     standard.add("tzoffsetto", timedelta(hours=1))
-    standard.add("dtstart", datetime(1970, 10, 25, 3, 0))
+    standard.add("dtstart", datetime(1970, 10, 25, 3, 0))  # noqa: DTZ001
     standard.add("rrule", vRecur(freq="YEARLY", bymonth=10, byday="-1SU"))
 
     timezone = Timezone()
@@ -165,9 +166,11 @@ def build_event(
     # Local wall-clock time with TZID, so a 10:00 seminar stays at 10:00 across summer time.
     vevent.add("dtstart", event.start_dt.astimezone(LOCAL_TZ))
     vevent.add("dtend", event.end_dt.astimezone(LOCAL_TZ))
-    vevent.add("summary", event_summary(event))
-    vevent.add("description", event_description(event, url))
-    location = event_location(event)
+    # icalendar escapes LF but writes a lone CR as it is, which ends the line early: rows
+    # saved before control characters were refused on the way in are cleaned here.
+    vevent.add("summary", normalise_newlines(event_summary(event)))
+    vevent.add("description", normalise_newlines(event_description(event, url)))
+    location = normalise_newlines(event_location(event))
     if location:
         vevent.add("location", location)
     vevent.add("url", url)
@@ -246,6 +249,8 @@ def _build_calendar(
     now = now or datetime.now(UTC)
     if include_organizer is None:
         include_organizer = method != "PUBLISH"
+    # The name and description come from an event's or a theme's text (see build_event).
+    name, description = normalise_newlines(name), normalise_newlines(description)
 
     calendar = Calendar()
     calendar.add("prodid", PRODID)

@@ -46,6 +46,10 @@ ATTENDEE_VISIBLE_FIELDS = (
 )
 
 
+# Seats of one event: more is a typing mistake (and a number that overflows the column).
+MAX_CAPACITY = 100_000
+
+
 def new_public_id() -> str:
     """A short, random, URL-safe id that never changes (also the base of the calendar UID)."""
     return secrets.token_hex(6)
@@ -66,7 +70,8 @@ class Event(db.Model):
     slug: Mapped[str] = mapped_column(String(120))
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(String(500), default="")
-    description: Mapped[str] = mapped_column(Text, default="")  # Markdown, sanitised on render
+    # Markdown, sanitised on render.
+    description: Mapped[str] = mapped_column(Text, default="", info={"max_length": 20_000})
     format: Mapped[str] = mapped_column(String(20))  # vocab.FORMATS
     audience: Mapped[str] = mapped_column(String(500), default="")
     interpretation_available: Mapped[bool] = mapped_column(default=False)
@@ -83,7 +88,9 @@ class Event(db.Model):
     step_free_access: Mapped[bool] = mapped_column(default=False)
     hearing_loop: Mapped[bool] = mapped_column(default=False)
     sign_language_interpretation: Mapped[bool] = mapped_column(default=False)
-    accessibility_notes: Mapped[str] = mapped_column(Text, default="")
+    accessibility_notes: Mapped[str] = mapped_column(
+        Text, default="", info={"max_length": 2_000}
+    )
 
     capacity: Mapped[int | None] = mapped_column()  # None = unlimited
     # Confirmed seats, kept by the registration service with a conditional UPDATE so the
@@ -93,7 +100,9 @@ class Event(db.Model):
     registration_closes_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     status: Mapped[str] = mapped_column(String(20), default="draft")  # vocab.EVENT_STATUSES
-    cancellation_reason: Mapped[str] = mapped_column(Text, default="")
+    cancellation_reason: Mapped[str] = mapped_column(
+        Text, default="", info={"max_length": 2_000}
+    )
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     contact_email: Mapped[str | None] = mapped_column(String(254))
 

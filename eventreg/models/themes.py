@@ -17,8 +17,8 @@ class Theme(db.Model):
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     name_sv: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200))
-    description_sv: Mapped[str] = mapped_column(Text, default="")
-    description_en: Mapped[str] = mapped_column(Text, default="")
+    description_sv: Mapped[str] = mapped_column(Text, default="", info={"max_length": 5_000})
+    description_en: Mapped[str] = mapped_column(Text, default="", info={"max_length": 5_000})
     position: Mapped[int] = mapped_column(default=0)
 
     resources: Mapped[list["Resource"]] = relationship(
@@ -45,7 +45,7 @@ class Resource(db.Model):
     kind: Mapped[str] = mapped_column(String(20))  # vocab.RESOURCE_KINDS
     title: Mapped[str] = mapped_column(String(300))
     url: Mapped[str] = mapped_column(String(1000))
-    description: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="", info={"max_length": 5_000})
     language: Mapped[str] = mapped_column(String(10), default="sv")  # vocab.LANGUAGES
     position: Mapped[int] = mapped_column(default=0)
 

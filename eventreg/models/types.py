@@ -32,5 +32,18 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
+# Row ids are 32-bit integer keys: a larger number in a URL or a form names no row, and would
+# overflow the database driver.
+MAX_ROW_ID = 2**31 - 1
+
+
+def max_length(attribute) -> int:
+    """The longest text a column takes, the one limit forms, imports and services check:
+    a String(n)'s n, or for a Text column (no limit in the database) the one the model
+    declares in `info={"max_length": …}`."""
+    column = attribute.property.columns[0]
+    return column.info.get("max_length") or column.type.length
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..models import Event, Organisation, User
+from ..models.types import MAX_ROW_ID
 from ..services.catalogue import all_organisations
 
 
@@ -66,14 +67,12 @@ def organisation_or_403(organisation_id: int) -> Organisation:
     return organisation
 
 
-# Ids posted in forms are compared with database keys; anything outside a 32-bit key is no
-# row at all (and would overflow the database driver).
-MAX_ROW_ID = 2**31 - 1
-
-
 def parse_row_id(raw: str | None) -> int | None:
     """A posted id as an int, or None when it cannot be a row's id."""
-    if raw is None or not raw.strip().isdigit():
+    text = (raw or "").strip()
+    # ASCII digits only ("²" is a digit to str.isdigit but not to int), and few enough that
+    # int() has no trouble with them.
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_ROW_ID)):
         return None
-    value = int(raw)
+    value = int(text)
     return value if 0 < value <= MAX_ROW_ID else None

@@ -27,7 +27,7 @@ def _back_to_list(event_id: int):
     return redirect(url_for(".list_registrations", event_id=event_id))
 
 
-@bp.get("/evenemang/<int:event_id>/anmalningar")
+@bp.get("/evenemang/<id:event_id>/anmalningar")
 @login_required
 def list_registrations(event_id: int):
     event = event_or_403(event_id)
@@ -42,7 +42,7 @@ def list_registrations(event_id: int):
     )
 
 
-@bp.route("/evenemang/<int:event_id>/anmalningar/ny", methods=["GET", "POST"])
+@bp.route("/evenemang/<id:event_id>/anmalningar/ny", methods=["GET", "POST"])
 @login_required
 def add_registration(event_id: int):
     event = event_or_403(event_id)
@@ -66,7 +66,7 @@ def add_registration(event_id: int):
     return render_template("organiser/add_registration.html", form=form, event=event), status
 
 
-@bp.post("/evenemang/<int:event_id>/anmalningar/<int:registration_id>/avboka")
+@bp.post("/evenemang/<id:event_id>/anmalningar/<id:registration_id>/avboka")
 @login_required
 def cancel_registration(event_id: int, registration_id: int):
     event = event_or_403(event_id)
@@ -86,7 +86,7 @@ def cancel_registration(event_id: int, registration_id: int):
     return _back_to_list(event.id)
 
 
-@bp.post("/evenemang/<int:event_id>/anmalningar/<int:registration_id>/flytta-upp")
+@bp.post("/evenemang/<id:event_id>/anmalningar/<id:registration_id>/flytta-upp")
 @login_required
 def promote_registration(event_id: int, registration_id: int):
     event = event_or_403(event_id)
@@ -105,7 +105,7 @@ def promote_registration(event_id: int, registration_id: int):
     return _back_to_list(event.id)
 
 
-@bp.route("/evenemang/<int:event_id>/meddelande", methods=["GET", "POST"])
+@bp.route("/evenemang/<id:event_id>/meddelande", methods=["GET", "POST"])
 @login_required
 def message_registrants(event_id: int):
     event = event_or_403(event_id)
@@ -126,7 +126,7 @@ def message_registrants(event_id: int):
     return render_template("organiser/message.html", form=form, event=event), status
 
 
-@bp.get("/evenemang/<int:event_id>/anmalningar.csv")
+@bp.get("/evenemang/<id:event_id>/anmalningar.csv")
 @login_required
 def export_registrations(event_id: int):
     event = event_or_403(event_id)
@@ -143,7 +143,7 @@ def export_registrations(event_id: int):
     )
 
 
-@bp.get("/evenemang/<int:event_id>/narvarolista")
+@bp.get("/evenemang/<id:event_id>/narvarolista")
 @login_required
 def attendance_sheet(event_id: int):
     event = event_or_403(event_id)
@@ -152,7 +152,7 @@ def attendance_sheet(event_id: int):
     return render_template("organiser/attendance_sheet.html", event=event, attendees=confirmed)
 
 
-@bp.get("/evenemang/<int:event_id>/incheckning")
+@bp.get("/evenemang/<id:event_id>/incheckning")
 @login_required
 def check_in(event_id: int):
     event = event_or_403(event_id)
@@ -179,7 +179,7 @@ def check_in(event_id: int):
     ), (200 if not form.errors else 400)
 
 
-@bp.post("/evenemang/<int:event_id>/incheckning/<int:registration_id>")
+@bp.post("/evenemang/<id:event_id>/incheckning/<id:registration_id>")
 @login_required
 def check_in_registration(event_id: int, registration_id: int):
     event = event_or_403(event_id)

@@ -9,8 +9,9 @@ from markupsafe import Markup
 from wtforms import DateField, SelectChoice, SelectField
 from wtforms.validators import Optional, ValidationError
 
+from ..forms import YearsBetween
 from ..services import statistics
-from .access import can_manage_organisation, managed_organisations
+from .access import can_manage_organisation, managed_organisations, parse_row_id
 from .views import bp
 
 DIMENSION_NAMES = {
@@ -27,8 +28,9 @@ class StatisticsFilterForm(FlaskForm):
         csrf = False  # GET: reading figures changes nothing
 
     organisation = SelectField(_l("Organisation"), validators=[Optional()])
-    fran = DateField(_l("Events from"), validators=[Optional()])
-    till = DateField(_l("Events until"), validators=[Optional()])
+    # Follow-up covers this registry's years; far-off dates are typing mistakes.
+    fran = DateField(_l("Events from"), validators=[Optional(), YearsBetween(2000, 2100)])
+    till = DateField(_l("Events until"), validators=[Optional(), YearsBetween(2000, 2100)])
 
     def __init__(self, organisations, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -47,11 +49,12 @@ def _scope(form: StatisticsFilterForm) -> set[int] | None:
     An organisation id the user may not see is refused with 403, even if guessed."""
     chosen = request.args.get("organisation", "")
     if chosen:
-        if not chosen.isdecimal() or len(chosen) > 12:
+        organisation_id = parse_row_id(chosen)
+        if organisation_id is None:
             abort(400)
-        if not can_manage_organisation(current_user, int(chosen)):
+        if not can_manage_organisation(current_user, organisation_id):
             abort(403)
-        return {int(chosen)}
+        return {organisation_id}
     return None if current_user.is_admin else current_user.organisation_ids
 
 

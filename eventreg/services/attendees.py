@@ -21,6 +21,7 @@ from .. import vocab
 from ..extensions import db
 from ..mail.outbox import queue_registration_email
 from ..models import Event, Registration, User, utcnow
+from ..text import spreadsheet_safe
 from . import audit
 from . import registrations as registration_service
 
@@ -99,7 +100,7 @@ def add_registration(
     try:
         with audit.acting_as(user):
             signup = registration_service.register(
-                event, details, locale=locale, now=now, ignore_window=True
+                event, details, locale=locale, now=now, ignore_window=True, limit_emails=False
             )
     except registration_service.RegistrationClosed:
         # Only a draft or cancelled event refuses an organiser (the window does not apply).
@@ -115,7 +116,7 @@ def cancel_registration(registration: Registration, user: User) -> list[Registra
     """Cancel a registration; a freed seat goes to the waiting list (who are emailed)."""
     old = registration.status
     with audit.acting_as(user):
-        promoted = registration_service.cancel_registration(registration)
+        promoted = registration_service.cancel_registration(registration, limit_emails=False)
     if registration.status == old:
         raise AttendeeRuleError(_("The registration is already cancelled."))
     return promoted
@@ -308,12 +309,8 @@ def registrations_csv(registrations: list[Registration]) -> bytes:
             "registered_at": _local_text(r.created_at),
             "attended_at": _local_text(r.attended_at),
         }
-        writer.writerow([_spreadsheet_safe(row[name]) for name, _header in CSV_COLUMNS])
+        writer.writerow([spreadsheet_safe(row[name]) for name, _header in CSV_COLUMNS])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def _spreadsheet_safe(value: str) -> str:
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def check_in_url(event: Event, code: str) -> str:

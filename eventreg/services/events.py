@@ -14,7 +14,9 @@ from sqlalchemy import select
 from .. import vocab
 from ..extensions import db
 from ..models import Event, Organisation, Speaker, Theme, User, utcnow
-from ..text import slugify
+from ..models.events import MAX_CAPACITY
+from ..models.types import max_length
+from ..text import is_one_line, normalise_newlines, slugify
 from . import audit
 from . import registrations as registration_service
 
@@ -118,6 +120,20 @@ SIMPLE_FIELDS = tuple(
     f.name for f in fields(EventData) if f.name not in {"theme_ids", "language_codes", "speakers"}
 )
 
+# Text on one line (a line break in any of these would end an email header or a calendar
+# line early) and text in paragraphs, whose line ends are stored as LF.
+ONE_LINE_FIELDS = (
+    "title", "audience", "interpretation_note", "venue_name", "address", "online_url",
+    "contact_email",
+)  # fmt: skip
+MULTI_LINE_FIELDS = ("summary", "description", "accessibility_notes")
+
+# The longest texts, from the model's columns. The service checks them as well as the form,
+# as imports do not pass through the form.
+MAX_LENGTHS = {
+    name: max_length(getattr(Event, name)) for name in ONE_LINE_FIELDS + MULTI_LINE_FIELDS
+}
+
 
 def validate_event_data(
     data: EventData, event: Event | None = None, *, allow_capacity_reduction: bool = False
@@ -142,6 +158,8 @@ def validate_event_data(
         errors["online_url"] = _("Give the link for an online event.")
     if data.capacity is not None and data.capacity < 0:
         errors["capacity"] = _("The number of seats cannot be negative.")
+    elif data.capacity is not None and data.capacity > MAX_CAPACITY:
+        errors["capacity"] = _("Enter a number of seats from 0 to %(max)d.", max=MAX_CAPACITY)
     elif event is not None and data.capacity is not None and data.capacity < event.seats_taken:
         if not allow_capacity_reduction:
             errors["capacity"] = _(
@@ -159,9 +177,15 @@ def validate_event_data(
         errors["language_codes"] = _("Choose at least one language from the list.")
     if db.session.get(Organisation, data.organisation_id) is None:
         errors["organisation_id"] = _("Choose an organisation.")
+    for name in ONE_LINE_FIELDS:
+        if not is_one_line(getattr(data, name)):
+            errors.setdefault(name, _one_line_error())
     for name, limit in MAX_LENGTHS.items():
         if len(getattr(data, name) or "") > limit:
             errors.setdefault(name, _("Write at most %(max)d characters.", max=limit))
+    speaker_problem = _speaker_problem(data.speakers)
+    if speaker_problem:
+        errors.setdefault("speakers", speaker_problem)
     if data.online_url and not data.online_url.lower().startswith(("https://", "http://")):
         errors.setdefault("online_url", _("Enter a web address starting with https://."))
     if data.contact_email and not _is_email(data.contact_email):
@@ -169,11 +193,20 @@ def validate_event_data(
     return errors
 
 
-# The columns' sizes: the service checks them too, as imports do not pass through the form.
-MAX_LENGTHS = {
-    "title": 200, "summary": 500, "audience": 500, "interpretation_note": 300,
-    "venue_name": 200, "address": 300, "online_url": 1000, "contact_email": 254,
-}  # fmt: skip
+def _one_line_error() -> str:
+    return _("Write this on one line, without line breaks or control characters.")
+
+
+def _speaker_problem(speakers: list[tuple[str, str]]) -> str | None:
+    name_limit, affiliation_limit = max_length(Speaker.name), max_length(Speaker.affiliation)
+    for name, affiliation in speakers:
+        if not (is_one_line(name) and is_one_line(affiliation)):
+            return _one_line_error()
+        if len(name) > name_limit or len(affiliation) > affiliation_limit:
+            return _("Write a speaker's name in at most %(name)d characters and their "
+                     "organisation in at most %(affiliation)d.",
+                     name=name_limit, affiliation=affiliation_limit)  # fmt: skip
+    return None
 
 
 def _is_email(value: str) -> bool:
@@ -188,7 +221,10 @@ def _is_email(value: str) -> bool:
 
 def _apply(event: Event, data: EventData) -> None:
     for name in SIMPLE_FIELDS:
-        setattr(event, name, getattr(data, name))
+        value = getattr(data, name)
+        if name in MULTI_LINE_FIELDS:
+            value = normalise_newlines(value or "")
+        setattr(event, name, value)
     event.slug = slugify(data.title)
     event.themes = list(
         db.session.scalars(select(Theme).where(Theme.id.in_(data.theme_ids)))
@@ -315,10 +351,14 @@ def cancel_event(event: Event, reason: str, user: User | None) -> EventUpdate:
     """Cancel a published event with a reason shown publicly and sent to registrants."""
     if event.status != "published":
         raise EventRuleError(_("Only a published event can be cancelled."))
-    if not reason.strip():
+    reason = normalise_newlines(reason).strip()
+    if not reason:
         raise EventRuleError(_("Tell people why the event is cancelled."), "reason")
+    limit = max_length(Event.cancellation_reason)
+    if len(reason) > limit:
+        raise EventRuleError(_("Write at most %(max)d characters.", max=limit), "reason")
     old_reason = event.cancellation_reason
-    event.cancellation_reason = reason.strip()
+    event.cancellation_reason = reason
     _set_status(
         event, "cancelled", user, "event.cancel",
         extra={"cancellation_reason": [old_reason, event.cancellation_reason]},

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from .. import vocab
 from ..extensions import db
 from ..models import Event, Organisation, Theme, User
+from ..text import normalise_newlines
 from . import events as event_service
 from .events import EventData, EventRuleError, NonExistentLocalTime
 
@@ -82,13 +83,13 @@ def _codes(text: str) -> list[str]:
 def parse_csv(content: bytes, organisation: Organisation) -> list[ImportRow]:
     """Rows of a CSV file, each with its data or the reasons it cannot be read."""
     text = _decode(content)
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=";,")
-    except csv.Error:
-        dialect = csv.excel
     if "\x00" in text:
         raise ImportFileError(_("The file is not a CSV text file."))
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    # The separator is the one between the column names: guessing it from the whole sample
+    # (csv.Sniffer) fails on a short file whose description has quoted line breaks.
+    header = text.split("\n", 1)[0]
+    delimiter = ";" if header.count(";") >= header.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     try:
         columns = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
         records = list(reader)
@@ -147,11 +148,12 @@ def _row_from_values(
         start_dt=times["start"],
         end_dt=times["end"],
         organisation_id=organisation.id,
-        summary=values.get("summary", "")[:500],
-        description=values.get("description", ""),
-        audience=values.get("audience", "")[:500],
-        venue_name=values.get("venue_name", "")[:200],
-        address=values.get("address", "")[:300],
+        # Too long, or a line break in a one-line value: the event rules refuse it, row by row.
+        summary=normalise_newlines(values.get("summary", "")),
+        description=normalise_newlines(values.get("description", "")),
+        audience=values.get("audience", ""),
+        venue_name=values.get("venue_name", ""),
+        address=values.get("address", ""),
         online_url=values.get("online_url") or None,
         contact_email=values.get("contact_email") or None,
         capacity=capacity,
@@ -213,7 +215,11 @@ def parse_ics(
             row.errors.append(message)
             rows.append(row)
             continue
-        location = str(component.get("LOCATION", "")).strip()
+        # A calendar writes a place on several lines; here it is one, like an address.
+        location = ", ".join(
+            line.strip() for line in str(component.get("LOCATION", "")).splitlines()
+            if line.strip()
+        )  # fmt: skip
         url = str(component.get("URL", "")).strip() or None
         municipality = _guess_municipality(location) or default_municipality
         if municipality is None:
@@ -225,14 +231,14 @@ def parse_ics(
         found = found if isinstance(found, list) else ([found] if found is not None else [])
         categories = [str(c).strip() for prop in found for c in prop.cats]
         row.data = EventData(
-            title=row.title[:200],
+            title=row.title,
             format="seminar",
             municipality=municipality,
             start_dt=start,
             end_dt=end,
             organisation_id=organisation.id,
-            description=str(component.get("DESCRIPTION", "")).strip(),
-            venue_name=location[:200],
+            description=normalise_newlines(str(component.get("DESCRIPTION", ""))).strip(),
+            venue_name=location,
             online_url=url,
             theme_ids=[theme_ids[c] for c in categories if c in theme_ids],
         )

@@ -28,6 +28,7 @@ from sqlalchemy import select
 from .. import vocab
 from ..extensions import db
 from ..models import Event, Registration, Theme, event_theme, utcnow
+from ..text import spreadsheet_safe
 from .catalogue import LOCAL_TZ, all_themes, local_midnight_utc
 
 
@@ -203,7 +204,8 @@ def _rate_text(rate: float | None) -> str:
 
 
 def figures_csv(statistics: Statistics, dimension_names: dict[str, str]) -> bytes:
-    """All figures as CSV (UTF-8 with BOM, semicolons, for Excel): a row per group."""
+    """All figures as CSV (UTF-8 with BOM, semicolons, for Excel): a row per group. Names
+    that a spreadsheet would run as formulas (a theme called "=…") are written as text."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(["Dimension", "Grupp", "Anmälda", "Närvarande", "Uteblivna",
@@ -212,8 +214,9 @@ def figures_csv(statistics: Statistics, dimension_names: dict[str, str]) -> byte
     for dimension, buckets in rows:
         for b in buckets:
             label = b.label if dimension != "total" else dimension_names.get("total", "total")
-            writer.writerow([dimension_names.get(dimension, dimension), label, b.registrations,
-                             b.attended, b.no_show, b.counted_for_no_show,
+            dimension_name = dimension_names.get(dimension, dimension)
+            writer.writerow([spreadsheet_safe(dimension_name), spreadsheet_safe(label),
+                             b.registrations, b.attended, b.no_show, b.counted_for_no_show,
                              _rate_text(b.no_show_rate)])  # fmt: skip
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 

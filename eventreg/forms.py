@@ -1,0 +1,72 @@
+"""What the forms that save text share: one helper per cleaning step, and a base form that
+applies them to every text field, so a field added later is cleaned too."""
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SearchField, StringField, TextAreaField, URLField
+from wtforms.validators import Length, ValidationError
+
+from .models.types import max_length
+from .text import is_one_line, normalise_newlines
+
+# Input types a browser keeps on one line; a password or a hidden field is no text to clean.
+ONE_LINE_FIELDS = (StringField, SearchField, URLField, EmailField)
+MULTI_LINE_FIELDS = (TextAreaField,)
+
+ONE_LINE_MESSAGE = _l("Write this on one line, without line breaks or control characters.")
+
+
+def strip(value):
+    """Blanks around a text are never meant."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def newlines_normalised(value):
+    """A multi-line text with LF line ends only (see text.normalise_newlines)."""
+    return normalise_newlines(value) if isinstance(value, str) else value
+
+
+def longest(attribute) -> Length:
+    """The column's own limit (models.types.max_length), so form and database agree."""
+    return Length(max=max_length(attribute))
+
+
+def one_line(form, field) -> None:
+    """Refuse line breaks and control characters, which break email headers and calendar
+    lines (a browser never sends them from a one-line input; a crafted request can)."""
+    if isinstance(field.data, str) and not is_one_line(field.data):
+        raise ValidationError(ONE_LINE_MESSAGE)
+
+
+class TextForm(FlaskForm):
+    """A form whose text fields are all cleaned alike: blanks around them stripped, one-line
+    fields refusing control characters, multi-line fields keeping only LF line ends."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            kind = unbound_field.field_class
+            filters = list(unbound_field.kwargs.get("filters", []))
+            validators = list(unbound_field.kwargs.get("validators", []))
+            if kind in ONE_LINE_FIELDS:
+                filters = [strip, *filters]
+                validators = [*validators, one_line]
+            elif kind in MULTI_LINE_FIELDS:
+                filters = [newlines_normalised, strip, *filters]
+            return unbound_field.bind(form=form, filters=filters, validators=validators, **options)
+
+
+class YearsBetween:
+    """A date within these years: others are typing mistakes, and near year 1 or 9999 the
+    date arithmetic behind a filter overflows."""
+
+    def __init__(self, first: int, last: int):
+        self.first, self.last = first, last
+
+    def __call__(self, form, field) -> None:
+        if isinstance(field.data, date) and not self.first <= field.data.year <= self.last:
+            raise ValidationError(
+                _l("Choose a date between the years %(first)d and %(last)d.",
+                   first=self.first, last=self.last)
+            )  # fmt: skip
