@@ -89,6 +89,7 @@ def bench(count: int, repeat: int) -> dict:
         app = create_app({
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite",
             "SECRET_KEY": "bench", "TESTING": True, "BASE_URL": "https://evenemang.example.se",
+            "TRUSTED_HOSTS": ["evenemang.example.se", "localhost"],  # the test client's host
         })  # fmt: skip
         with app.app_context():
             db.create_all()

@@ -16,9 +16,10 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    from .config import load_config
+    from .config import check_production_settings, load_config
 
     load_config(app, config)
+    check_production_settings(app)
     register_proxy_fix(app)
     register_extensions(app)
     register_blueprints(app)
@@ -51,10 +52,11 @@ def register_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     i18n.init_app(app)
-    from . import security, templating
+    from . import request_checks, security, templating
 
     templating.init_app(app)
     security.init_app(app)
+    request_checks.init_app(app)  # before the blueprints: their routes use its converter
     from .organiser import accounts
 
     accounts.init_app(app)

@@ -1,5 +1,7 @@
 """Flask CLI commands (run as `flask --app eventreg <command>`)."""
 
+from pathlib import Path
+
 import click
 from flask_migrate import upgrade
 from sqlalchemy import select
@@ -9,8 +11,19 @@ from .models import Theme
 
 
 @click.command("demo-db")
-def demo_db_command() -> None:
+@click.option(
+    "--force", is_flag=True,
+    help="Also into a database that is not the local SQLite file in instance/ (the demo "
+    "accounts' passwords are public).",
+)  # fmt: skip
+def demo_db_command(force: bool) -> None:
     """Bring the database schema up to date and load demo data if it is empty."""
+    if not force and not _is_local_database():
+        raise click.ClickException(
+            "demo-db loads accounts whose passwords are public, so it only runs on the local "
+            "SQLite database in instance/. This database is elsewhere; use --force if it "
+            "really is a throwaway copy."
+        )
     upgrade()
     if db.session.scalar(select(Theme).limit(1)) is not None:
         click.echo("The database already has data; demo data not loaded.")
@@ -20,6 +33,17 @@ def demo_db_command() -> None:
     summary = load_demo_data()
     db.session.commit()
     click.echo(f"Demo data loaded: {summary}.")
+
+
+def _is_local_database() -> bool:
+    """Whether the app's database is a SQLite file under instance/ (a newcomer's own)."""
+    from flask import current_app
+
+    url = db.engine.url  # with a relative SQLite path already made relative to instance/
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return False
+    instance = Path(current_app.instance_path).resolve()
+    return Path(url.database).resolve().is_relative_to(instance)
 
 
 def init_app(app) -> None:
@@ -39,7 +63,7 @@ def create_admin_command(email: str, name: str, password: str) -> None:
     """Create an administrator account (the first one, or another)."""
     from email_validator import EmailNotValidError, validate_email
 
-    from .organiser.accounts import create_user, get_user_by_email
+    from .organiser.accounts import create_user, get_user_by_email, is_strong_password
 
     try:
         validate_email(email, check_deliverability=False)
@@ -47,6 +71,12 @@ def create_admin_command(email: str, name: str, password: str) -> None:
         raise click.BadParameter(str(error), param_hint="--email") from None
     if len(password) < 12:
         raise click.BadParameter("use at least 12 characters", param_hint="--password")
+    if not is_strong_password(password, [email, name]):
+        raise click.BadParameter(
+            "too easy to guess: use a few unrelated words together, and avoid names, dates, "
+            "common words and keyboard patterns",
+            param_hint="--password",
+        )
     if get_user_by_email(email) is not None:
         raise click.ClickException(f"An account with the email {email} already exists.")
     create_user(email, name, password, is_admin=True)
@@ -73,18 +103,27 @@ def _register_organiser_commands(app) -> None:
     "arrived) back in the queue. Check the mail server's log before using it.",
 )  # fmt: skip
 @click.option("--requeue-failed", is_flag=True, help="First put failed emails back in the queue.")
-def send_mail_command(watch: bool, interval: int, requeue_uncertain: bool, requeue_failed: bool):
+@click.option(
+    "--retry-now", is_flag=True,
+    help="First make every email waiting to be retried due at once (after the mail server or "
+    "the outbox folder is fixed). Failed and uncertain emails are left alone.",
+)  # fmt: skip
+def send_mail_command(
+    watch: bool, interval: int, requeue_uncertain: bool, requeue_failed: bool, retry_now: bool
+):
     """Deliver the email outbox (SMTP with MAIL_SERVER, else .eml files in OUTBOX_DIR)."""
     import time
 
-    from .mail.sender import requeue, send_due
+    from .mail import sender
 
     statuses = ("uncertain",) * requeue_uncertain + ("failed",) * requeue_failed
     if statuses:
-        click.echo(f"Requeued {requeue(statuses)} email(s).")
+        click.echo(f"Requeued {sender.requeue(statuses)} email(s).")
+    if retry_now:
+        click.echo(f"Made {sender.retry_now()} waiting email(s) due now.")
     while True:
         try:
-            report = send_due()
+            report = sender.send_due()
         except Exception as error:  # noqa: BLE001 - a watcher outlives a database hiccup
             if not watch:
                 raise
@@ -94,7 +133,12 @@ def send_mail_command(watch: bool, interval: int, requeue_uncertain: bool, reque
             continue
         click.echo(
             f"Sent {report.sent}, to retry {report.retried}, failed {report.failed}"
-            + (f", uncertain {report.uncertain}" if report.uncertain else "")
+            + (
+                f", uncertain {report.uncertain} (may have arrived: check the mail server's "
+                "log, then --requeue-uncertain)"
+                if report.uncertain
+                else ""
+            )
             + "."
         )
         if not watch:

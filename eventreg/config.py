@@ -3,6 +3,9 @@
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
+
+import click
 
 # Environment variables a deployment may set, mapped to config keys.
 ENV_SETTINGS = {
@@ -18,8 +21,13 @@ ENV_SETTINGS = {
     "MAIL_DEFAULT_SENDER": "MAIL_DEFAULT_SENDER",
     "EVENTREG_RETENTION_DAYS": "RETENTION_DAYS",
     "EVENTREG_PROXY_FIX": "PROXY_FIX",
+    "RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+    "EVENTREG_SESSION_IDLE_TIMEOUT": "SESSION_IDLE_TIMEOUT",
+    "EVENTREG_SESSION_ABSOLUTE_TIMEOUT": "SESSION_ABSOLUTE_TIMEOUT",
 }
-INT_SETTINGS = {"MAIL_PORT", "RETENTION_DAYS", "PROXY_FIX"}
+INT_SETTINGS = {
+    "MAIL_PORT", "RETENTION_DAYS", "PROXY_FIX", "SESSION_IDLE_TIMEOUT", "SESSION_ABSOLUTE_TIMEOUT",
+}  # fmt: skip
 BOOL_SETTINGS = {"MAIL_USE_TLS", "MAIL_USE_SSL"}
 
 
@@ -30,7 +38,9 @@ class Defaults:
     BABEL_DEFAULT_TIMEZONE = "Europe/Stockholm"
     LANGUAGES = ("sv", "en")
     EVENTS_PER_PAGE = 20
-    BASE_URL = None  # absolute URLs in emails and feeds; falls back to the request host
+    # The public address: the only source of absolute links in emails. Required in production
+    # (see check_production_settings); TRUSTED_HOSTS is derived from it.
+    BASE_URL = None
     MAIL_SERVER = None  # no SMTP: emails are written to instance/outbox/
     MAIL_PORT = 25
     MAIL_USERNAME = None
@@ -39,12 +49,26 @@ class Defaults:
     MAIL_USE_SSL = False
     MAIL_DEFAULT_SENDER = "eventreg <noreply@eventreg.invalid>"
     RETENTION_DAYS = 90
+    # Emails a visitor can make us send to one address (sign-up, repeated sign-up, cancel),
+    # per hour; more are silently not sent, so nobody can flood a mailbox through the form.
+    VISITOR_EMAILS_PER_ADDRESS_PER_HOUR = 5
     # How many reverse proxies in front of the app to trust for the client's address and
     # scheme (X-Forwarded-For, X-Forwarded-Proto); 0 trusts none of these headers.
     PROXY_FIX = 0
     WTF_CSRF_TIME_LIMIT = None  # a long form must not expire while someone fills it in
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True
+    # A login ends after this many seconds without a request, and this many after it began,
+    # whatever the cookie says (checked on the server, see organiser/accounts.py).
+    SESSION_IDLE_TIMEOUT = 8 * 3600
+    SESSION_ABSOLUTE_TIMEOUT = 7 * 24 * 3600
+    # Larger requests are refused (413) before they are read: above the 2 MB import file
+    # limit plus the form around it. A proxy in front should refuse the same (nginx:
+    # client_max_body_size 4m).
+    MAX_CONTENT_LENGTH = 4 * 1024 * 1024
+    # Where rate limits count. memory:// counts per process: with several workers use Redis,
+    # e.g. redis://127.0.0.1:6379, so every worker shares the counts.
+    RATELIMIT_STORAGE_URI = "memory://"
 
 
 def _parse(key: str, value: str):
@@ -77,13 +101,55 @@ def load_config(app, overrides: dict | None) -> None:
     if (app.config.get("BASE_URL") or "").startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
+    # Requests for any other host are refused (400): a forged Host header reaches nothing.
+    # More names (a health check by address) can be listed in instance/config.py.
+    if app.config.get("BASE_URL") and app.config.get("TRUSTED_HOSTS") is None:
+        app.config["TRUSTED_HOSTS"] = [urlsplit(app.config["BASE_URL"]).hostname]
+
+
+def runs_in_production(app) -> bool:
+    """Production is the app served by a WSGI server such as gunicorn. Debug mode, tests and
+    the `flask` command (the development server of the README's first command, migrations,
+    send-mail) are not."""
+    return not (app.debug or app.testing or click.get_current_context(silent=True))
+
+
+def check_production_settings(app) -> None:
+    """Refuse to serve in production without the settings that keep it safe."""
+    if not runs_in_production(app):
+        return
+    if not app.config.get("BASE_URL"):
+        raise RuntimeError(
+            "Set EVENTREG_BASE_URL to the site's public address (e.g. "
+            "https://evenemang.regionhalland.se): links in emails are built from it, never "
+            "from the request's Host header."
+        )
+    if app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        app.logger.warning(
+            "RATELIMIT_STORAGE_URI is memory://: each worker counts login attempts on its own. "
+            "With several workers set it to a shared store such as redis://127.0.0.1:6379."
+        )
 
 
 def _instance_secret_key(instance: Path) -> str:
-    """A random key generated on first run and kept in instance/, never in the code."""
+    """A random key generated on first run and kept in instance/, never in the code.
+
+    Workers starting at once must agree on one key: each writes its candidate to a private
+    file (mode 0600 from the start) and links it into place, which only one can do; the
+    others read the winner's key, complete from the moment it appears."""
     instance.mkdir(parents=True, exist_ok=True)
     key_file = instance / "secret_key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_hex(32))
-        key_file.chmod(0o600)
+        candidate = instance / f".secret_key.{secrets.token_hex(8)}"
+        fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_hex(32))
+                file.flush()
+                os.fsync(file.fileno())
+            os.link(candidate, key_file)
+        except FileExistsError:
+            pass  # another worker's key won
+        finally:
+            candidate.unlink()
     return key_file.read_text().strip()

@@ -16,5 +16,12 @@ def _add_security_headers(response):
     return response
 
 
+def keep_out_of_caches(response):
+    """For pages behind a login, which show personal data: no browser or proxy cache may
+    store them (the back button on a shared computer, a proxy's disk)."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def init_app(app) -> None:
     app.after_request(_add_security_headers)

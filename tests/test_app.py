@@ -37,7 +37,7 @@ def test_environment_overrides_configuration(monkeypatch):
     monkeypatch.setenv("MAIL_SERVER", "smtp.example.se")
     monkeypatch.setenv("MAIL_PORT", "2525")
     monkeypatch.setenv("MAIL_USE_TLS", "true")
-    app = create_app({"SECRET_KEY": "x"})
+    app = create_app({"SECRET_KEY": "x", "BASE_URL": "http://localhost"})
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "sqlite:///env-chosen.sqlite"
     assert app.config["MAIL_SERVER"] == "smtp.example.se"
     assert app.config["MAIL_PORT"] == 2525
@@ -63,7 +63,9 @@ def test_forwarded_headers_are_trusted_only_with_proxy_fix(
         monkeypatch.delenv("EVENTREG_PROXY_FIX", raising=False)
     else:
         monkeypatch.setenv("EVENTREG_PROXY_FIX", setting)
-    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    app = create_app(
+        {"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://", "BASE_URL": "http://localhost"}
+    )
 
     @app.get("/probe")
     def probe():
@@ -81,6 +83,7 @@ def test_behind_a_proxy_the_registration_limit_counts_each_visitor(app, database
     db.session.commit()
     proxied = create_app({
         "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": database_url, "PROXY_FIX": 1,
+        "BASE_URL": "http://localhost",
         "WTF_CSRF_ENABLED": False, "REGISTRATION_RATE_LIMIT": "2 per minute",
     })  # fmt: skip
     client = proxied.test_client()
@@ -108,7 +111,7 @@ def test_migrations_match_the_models(app):
 
 
 def test_demo_db_loads_demo_data_once(runner):
-    result = runner.invoke(args=["demo-db"])
+    result = runner.invoke(args=["demo-db", "--force"])  # the test database is not instance/
     assert result.exit_code == 0, result.output
     assert "Demo data loaded" in result.output
     themes = db.session.scalar(select(func.count()).select_from(Theme))
@@ -136,7 +139,7 @@ def test_demo_db_loads_demo_data_once(runner):
         assert event.seats_taken == len(confirmed)
     assert db.session.scalar(select(func.count()).select_from(OutboxEmail)) == 0
 
-    again = runner.invoke(args=["demo-db"])
+    again = runner.invoke(args=["demo-db", "--force"])
     assert again.exit_code == 0
     assert "already has data" in again.output
     assert db.session.scalar(select(func.count()).select_from(Event)) == events

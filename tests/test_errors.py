@@ -20,7 +20,9 @@ def test_405_page_is_worded_for_people(client):
 
 
 def test_500_page_is_shown_instead_of_a_trace(database_url):
-    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": database_url})
+    app = create_app(  # not TESTING, so errors are handled as in production
+        {"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": database_url, "BASE_URL": "http://localhost"}
+    )
     app.add_url_rule("/test-boom", "boom", lambda: 1 / 0)
     app.add_url_rule("/test-forbidden", "forbidden", lambda: abort(403))
     client = app.test_client()

@@ -25,115 +25,111 @@ from wtforms.validators import (
 )
 
 from .. import vocab
-from ..organiser.forms import CheckboxListField
+from ..forms import TextForm, longest
+from ..models import Organisation, Resource, Theme, User
+from ..models.types import MAX_ROW_ID
+from ..organiser.forms import CheckboxListField, StrongPassword
 
 SLUG = Regexp(
     r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message=_l("Use a-z, 0-9 and hyphens, like jamlik-halsa.")
 )
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-class ThemeForm(FlaskForm):
+class ThemeForm(TextForm):
     slug = StringField(
         _l("Address name (slug)"),
-        filters=[_strip],
-        validators=[DataRequired(_l("Enter an address name.")), Length(max=80), SLUG],
+        validators=[DataRequired(_l("Enter an address name.")), longest(Theme.slug), SLUG],
     )
     name_sv = StringField(
         _l("Name in Swedish"),
-        filters=[_strip],
-        validators=[DataRequired(_l("Enter the Swedish name.")), Length(max=200)],
+        validators=[DataRequired(_l("Enter the Swedish name.")), longest(Theme.name_sv)],
     )
     name_en = StringField(
         _l("Name in English"),
-        filters=[_strip],
-        validators=[DataRequired(_l("Enter the English name.")), Length(max=200)],
+        validators=[DataRequired(_l("Enter the English name.")), longest(Theme.name_en)],
     )
-    description_sv = TextAreaField(_l("Description in Swedish"), validators=[Length(max=5000)])
-    description_en = TextAreaField(_l("Description in English"), validators=[Length(max=5000)])
+    description_sv = TextAreaField(
+        _l("Description in Swedish"), validators=[longest(Theme.description_sv)]
+    )
+    description_en = TextAreaField(
+        _l("Description in English"), validators=[longest(Theme.description_en)]
+    )
     position = IntegerField(
         _l("Position in lists"), default=0, validators=[Optional(), NumberRange(min=0, max=10000)]
     )
 
 
-class ResourceForm(FlaskForm):
+class ResourceForm(TextForm):
     kind = SelectField(_l("Kind"), choices=vocab.choices(vocab.RESOURCE_KINDS))
     title = StringField(
         _l("Title"),
-        filters=[_strip],
-        validators=[DataRequired(_l("Enter a title.")), Length(max=300)],
+        validators=[DataRequired(_l("Enter a title.")), longest(Resource.title)],
     )
     url = URLField(
         _l("Web address"),
-        filters=[_strip],
         validators=[
             DataRequired(_l("Enter a web address.")),
-            Length(max=1000),
+            longest(Resource.url),
             URL(message=_l("Enter a web address starting with https://.")),
         ],
     )
-    description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
+    description = TextAreaField(_l("Description"), validators=[longest(Resource.description)])
     language = SelectField(_l("Language"), choices=vocab.choices(vocab.LANGUAGES))
     position = IntegerField(
         _l("Position in lists"), default=0, validators=[Optional(), NumberRange(min=0, max=10000)]
     )
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(TextForm):
     slug = StringField(
         _l("Address name (slug)"),
-        filters=[_strip],
-        validators=[DataRequired(_l("Enter an address name.")), Length(max=80), SLUG],
+        validators=[DataRequired(_l("Enter an address name.")), longest(Organisation.slug), SLUG],
     )
     name = StringField(
         _l("Name"),
-        filters=[_strip],
-        validators=[DataRequired(_l("Enter a name.")), Length(max=200)],
+        validators=[DataRequired(_l("Enter a name.")), longest(Organisation.name)],
     )
     website = URLField(
         _l("Website"),
-        filters=[_strip],
         validators=[
             Optional(),
-            Length(max=500),
+            longest(Organisation.website),
             URL(message=_l("Enter a web address starting with https://.")),
         ],
     )
     contact_email = EmailField(
         _l("Contact email"),
-        filters=[_strip],
         validators=[
             Optional(),
-            Length(max=254),
+            longest(Organisation.contact_email),
             Email(_l("Enter an email address like name@example.se.")),
         ],
     )
 
 
-class UserForm(FlaskForm):
+class UserForm(TextForm):
     email = EmailField(
         _l("Email address"),
-        filters=[_strip],
         validators=[
             DataRequired(_l("Enter an email address.")),
-            Length(max=254),
+            longest(User.email),
             Email(_l("Enter an email address like name@example.se.")),
         ],
     )
     name = StringField(
         _l("Name"),
-        filters=[_strip],
-        validators=[DataRequired(_l("Enter a name.")), Length(max=200)],
+        validators=[DataRequired(_l("Enter a name.")), longest(User.name)],
     )
     organisation_ids = CheckboxListField(_l("Member of"), coerce=int)
     is_admin = BooleanField(_l("Administrator (may change everything)"))
     active = BooleanField(_l("Active (may log in)"), default=True)
     password = PasswordField(
         _l("New password"),
-        validators=[Optional(), Length(min=12, max=200, message=_l("Use 12 to 200 characters."))],
+        validators=[
+            Optional(),
+            Length(min=12, max=200, message=_l("Use 12 to 200 characters.")),
+            StrongPassword(),
+        ],
     )
     password_again = PasswordField(
         _l("New password again"), validators=[EqualTo("password", _l("The passwords differ."))]
@@ -158,4 +154,10 @@ class AuditFilterForm(FlaskForm):
         ],
         validators=[Optional()],
     )
-    event_id = IntegerField(_l("Event number"), validators=[Optional(), NumberRange(min=1)])
+    event_id = IntegerField(
+        _l("Event number"),
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=MAX_ROW_ID, message=_l("No event has this number.")),
+        ],
+    )

@@ -139,6 +139,8 @@ def save_user(
     before = _account_state(account)
     account.email, account.name = email, values["name"]
     account.is_admin, account.active = bool(values["is_admin"]), bool(values["active"])
+    if before["active"] and not account.active:
+        account.end_sessions()  # switched off: logged out everywhere, also if switched on again
     if values.get("password"):
         account.set_password(values["password"])
     current = {m.organisation_id: m for m in account.memberships}

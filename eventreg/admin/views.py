@@ -2,7 +2,7 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -10,6 +10,7 @@ from ..extensions import db
 from ..models import Organisation, Resource, Theme, User
 from ..organiser.access import admin_required
 from ..organiser.forms import ConfirmForm
+from ..security import keep_out_of_caches
 from ..services import audit
 from ..services.catalogue import all_organisations, all_themes
 from . import operations
@@ -17,6 +18,7 @@ from .forms import AuditFilterForm, OrganisationForm, ResourceForm, ThemeForm, U
 from .operations import AdminRuleError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp.after_request(keep_out_of_caches)
 
 
 @bp.before_request
@@ -80,7 +82,7 @@ def list_themes():
 
 
 @bp.route("/teman/nytt", methods=["GET", "POST"])
-@bp.route("/teman/<int:theme_id>", methods=["GET", "POST"])
+@bp.route("/teman/<id:theme_id>", methods=["GET", "POST"])
 def edit_theme(theme_id: int | None = None):
     theme = _get(Theme, theme_id) if theme_id else None
     form = ThemeForm(obj=theme)
@@ -104,7 +106,7 @@ def _confirm_delete(what: str, consequence: str):
     )
 
 
-@bp.route("/teman/<int:theme_id>/ta-bort", methods=["GET", "POST"])
+@bp.route("/teman/<id:theme_id>/ta-bort", methods=["GET", "POST"])
 def delete_theme(theme_id: int):
     theme = _get(Theme, theme_id)
     if request.method == "GET":
@@ -116,8 +118,8 @@ def delete_theme(theme_id: int):
     return redirect(url_for(".list_themes"))
 
 
-@bp.route("/teman/<int:theme_id>/resurser/ny", methods=["GET", "POST"])
-@bp.route("/resurser/<int:resource_id>", methods=["GET", "POST"])
+@bp.route("/teman/<id:theme_id>/resurser/ny", methods=["GET", "POST"])
+@bp.route("/resurser/<id:resource_id>", methods=["GET", "POST"])
 def edit_resource(theme_id: int | None = None, resource_id: int | None = None):
     resource = _get(Resource, resource_id) if resource_id else None
     theme = resource.theme if resource else _get(Theme, theme_id)
@@ -134,7 +136,7 @@ def edit_resource(theme_id: int | None = None, resource_id: int | None = None):
     ), status
 
 
-@bp.route("/resurser/<int:resource_id>/ta-bort", methods=["GET", "POST"])
+@bp.route("/resurser/<id:resource_id>/ta-bort", methods=["GET", "POST"])
 def delete_resource(resource_id: int):
     resource = _get(Resource, resource_id)
     if request.method == "GET":
@@ -157,7 +159,7 @@ def list_organisations():
 
 
 @bp.route("/organisationer/ny", methods=["GET", "POST"])
-@bp.route("/organisationer/<int:organisation_id>", methods=["GET", "POST"])
+@bp.route("/organisationer/<id:organisation_id>", methods=["GET", "POST"])
 def edit_organisation(organisation_id: int | None = None):
     organisation = _get(Organisation, organisation_id) if organisation_id else None
     form = OrganisationForm(obj=organisation)
@@ -178,7 +180,7 @@ def edit_organisation(organisation_id: int | None = None):
     ), status
 
 
-@bp.route("/organisationer/<int:organisation_id>/ta-bort", methods=["GET", "POST"])
+@bp.route("/organisationer/<id:organisation_id>/ta-bort", methods=["GET", "POST"])
 def delete_organisation(organisation_id: int):
     organisation = _get(Organisation, organisation_id)
     if request.method == "GET":
@@ -207,7 +209,7 @@ def list_users():
 
 
 @bp.route("/anvandare/ny", methods=["GET", "POST"])
-@bp.route("/anvandare/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/anvandare/<id:user_id>", methods=["GET", "POST"])
 def edit_user(user_id: int | None = None):
     account = _get(User, user_id) if user_id else None
     organisations = all_organisations()
@@ -222,6 +224,8 @@ def edit_user(user_id: int | None = None):
             _apply_rule_error(form, error)
         else:
             if _commit_or_error(form, "email"):
+                if values["password"] and account is not None and account.id == current_user.id:
+                    login_user(account)  # a new password ended every session but this one
                 flash(_("The account is saved."), "success")
                 return redirect(url_for(".list_users"))
     status = 400 if form.errors else 200

@@ -1,20 +1,17 @@
 """Absolute links for emails and calendar files, with or without a request."""
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 
-# Used only when neither BASE_URL nor a request says where the site lives (a CLI command on
-# a machine without EVENTREG_BASE_URL); such links are for local development.
+# Used only when BASE_URL is not set, which the app allows only outside production (see
+# config.check_production_settings): the development server's address.
 DEVELOPMENT_BASE_URL = "http://localhost:5000"
 
 
 def base_url() -> str:
-    """Where the site lives: BASE_URL (EVENTREG_BASE_URL), else the request's host."""
-    configured = current_app.config.get("BASE_URL")
-    if configured:
-        return configured.rstrip("/")
-    if has_request_context():
-        return request.url_root.rstrip("/")
-    return DEVELOPMENT_BASE_URL
+    """Where the site lives: BASE_URL (EVENTREG_BASE_URL). Never the request's Host header,
+    which whoever sends the request chooses: a forged one would put the sender's domain in
+    a password-reset link."""
+    return (current_app.config.get("BASE_URL") or DEVELOPMENT_BASE_URL).rstrip("/")
 
 
 def absolute_url(endpoint: str, **values) -> str:

@@ -2,13 +2,15 @@
 
 import hashlib
 import hmac
-import os
+import time
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request, session
 from flask_babel import lazy_gettext as _l
+from flask_login import logout_user, user_logged_in
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
+from zxcvbn import zxcvbn
 
 from ..extensions import db, limiter, login_manager
 from ..models import User, utcnow
@@ -16,16 +18,16 @@ from ..models.users import _DUMMY_HASH, check_dummy_password, normalise_email
 
 
 def init_app(app: Flask) -> None:
-    # Memory storage suits one process; several workers share limits through e.g.
-    # RATELIMIT_STORAGE_URI=redis://localhost:6379.
-    app.config.setdefault(
-        "RATELIMIT_STORAGE_URI", os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
-    )
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     # Tests log in many times from one address, so they get a generous limit; the test of
     # the limit itself sets a small one.
     app.config.setdefault(
         "LOGIN_RATE_LIMIT", "1000 per minute" if app.testing else "10 per minute; 50 per hour"
+    )
+    # Per account, whatever address the attempts come from (guessing one account's password
+    # from many machines). Only refused attempts count, so its owner still logs in.
+    app.config.setdefault(
+        "LOGIN_ACCOUNT_RATE_LIMIT", "1000 per minute" if app.testing else "10 per 15 minutes"
     )
     app.config.setdefault("PASSWORD_RESET_MAX_AGE", 3600)  # seconds a reset link is valid
     limiter.init_app(app)
@@ -36,12 +38,86 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
     # A session cookie used from another browser or address is dropped, not trusted.
     login_manager.session_protection = "strong"
+    user_logged_in.connect(_stamp_new_session, app)
+    app.before_request(_end_expired_session)
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+def load_user(session_id: str) -> User | None:
+    """The user of a session that is still valid: the account is active and its session
+    version is the one the session began with (User.get_id), so logging out, a new password
+    or deactivation ends every older session on the server, whoever kept a copy."""
+    user_id, _, version = session_id.partition(":")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None  # also a session from before session versions
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
+
+
+# When the session began and when it was last used (seconds since the epoch), kept in the
+# signed session cookie beside Flask-Login's user id.
+SESSION_STARTED_KEY = "_login_started"
+SESSION_SEEN_KEY = "_login_seen"
+
+
+def _stamp_new_session(app: Flask, user: User, **extra) -> None:
+    session[SESSION_STARTED_KEY] = session[SESSION_SEEN_KEY] = int(time.time())
+
+
+def _end_expired_session() -> None:
+    """Log out a session idle for longer than SESSION_IDLE_TIMEOUT or older than
+    SESSION_ABSOLUTE_TIMEOUT, before any view sees the user."""
+    if "_user_id" not in session:
+        return
+    now = int(time.time())
+    started, seen = session.get(SESSION_STARTED_KEY), session.get(SESSION_SEEN_KEY)
+    config = current_app.config
+    if (
+        not isinstance(started, int)
+        or not isinstance(seen, int)
+        or now - seen > config["SESSION_IDLE_TIMEOUT"]
+        or now - started > config["SESSION_ABSOLUTE_TIMEOUT"]
+    ):
+        logout_user()
+        session.pop(SESSION_STARTED_KEY, None)
+        session.pop(SESSION_SEEN_KEY, None)
+    elif now - seen >= 60:  # to the minute: not a new cookie on every request
+        session[SESSION_SEEN_KEY] = now
+
+
+def log_out(user: User) -> None:
+    """End every session of this user (the caller commits), then this one."""
+    user.end_sessions()
+    db.session.flush()
+    logout_user()
+
+
+def account_limit_key() -> str:
+    """Rate-limit key of the account a login form names: the normalised email, hashed so
+    the limiter's storage holds no addresses."""
+    email = normalise_email(request.form.get("email", ""))
+    return hashlib.sha256(email.encode()).hexdigest()
+
+
+# zxcvbn's score from 0 (guessable in a few tries) to 4; 3 resists an offline attack on a
+# stolen hash for a long time. Only the first 100 characters are scored (zxcvbn slows down
+# on long input, and such a password is long enough).
+MIN_PASSWORD_SCORE = 3
+
+
+def is_strong_password(password: str, user_inputs: list[str] | tuple[str, ...] = ()) -> bool:
+    """Whether an organiser's or administrator's password is hard to guess: not a common
+    password, word, name, date or keyboard pattern, nor built from the user's own name or
+    email (user_inputs)."""
+    inputs = [part for value in user_inputs if value for part in _words(value)]
+    return zxcvbn(password[:100], user_inputs=inputs)["score"] >= MIN_PASSWORD_SCORE
+
+
+def _words(value: str) -> list[str]:
+    parts = value.lower().replace("@", " ").replace(".", " ").split()
+    return [value.lower(), *parts]
 
 
 def is_safe_next_url(target: str | None) -> bool:
@@ -118,17 +194,23 @@ def user_from_reset_token(token: str) -> User | None:
 
 def request_password_reset(email: str) -> None:
     """Queue a reset link if an active account has this email. The caller answers the same
-    whatever happened, and an unknown email costs about the same work (a token is made and
-    an email rendered either way), so the form does not reveal who has an account."""
-    from .notifications import queue_password_reset, render_password_reset
+    whatever happened, and an unknown email costs the same work, so neither the page nor
+    its timing reveals who has an account: a token is made and an email rendered, written
+    to the outbox and flushed either way; for an unknown email that write is then taken
+    back (a rolled-back savepoint), so nothing is sent."""
+    from .notifications import queue_password_reset
 
     user = get_user_by_email(email)
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
-    if user is None or not user.active:
-        stand_in = User(id=0, email="nobody@example.invalid", name="", password_hash=_DUMMY_HASH)
-        render_password_reset(stand_in, password_reset_token(stand_in), minutes)
-        return
+    known = user is not None and user.active
+    if not known:
+        user = User(id=0, email="nobody@example.invalid", name="", password_hash=_DUMMY_HASH)
+    savepoint = db.session.begin_nested()
     queue_password_reset(user, password_reset_token(user), minutes)
+    if known:
+        savepoint.commit()
+    else:
+        savepoint.rollback()
 
 
 def reset_password(user: User, new_password: str) -> None:

@@ -26,10 +26,13 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    ValidationError,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import vocab
+from ..forms import TextForm, longest
+from ..models.events import MAX_CAPACITY, Event
 from ..services.catalogue import all_themes
 from ..services.events import (
     SIMPLE_FIELDS,
@@ -38,6 +41,7 @@ from ..services.events import (
     local_to_utc,
     utc_to_local,
 )
+from . import accounts
 
 
 class LoginForm(FlaskForm):
@@ -62,12 +66,30 @@ class PasswordResetRequestForm(FlaskForm):
     )
 
 
+class StrongPassword:
+    """An organiser's or administrator's new password must be hard to guess, not only long
+    (accounts.is_strong_password), also against the form's own email and name fields."""
+
+    message = _l(
+        "This password is too easy to guess. Use a few unrelated words together, and avoid "
+        "names, dates, common words and keyboard patterns."
+    )
+
+    def __call__(self, form, field) -> None:
+        if not field.data or field.errors:  # empty (optional) or already refused
+            return
+        own = [getattr(form, name).data for name in ("email", "name") if hasattr(form, name)]
+        if not accounts.is_strong_password(field.data, own):
+            raise ValidationError(self.message)
+
+
 class NewPasswordForm(FlaskForm):
     password = PasswordField(
         _l("New password"),
         validators=[
             DataRequired(_l("Enter a new password.")),
             Length(min=12, max=200, message=_l("Use 12 to 200 characters.")),
+            StrongPassword(),
         ],
     )
     password_again = PasswordField(
@@ -119,7 +141,8 @@ class SpeakersField(TextAreaField):
         for line in (valuelist[0] if valuelist else "").splitlines():
             name, _sep, affiliation = line.partition(",")
             if name.strip():
-                self.data.append((name.strip()[:200], affiliation.strip()[:300]))
+                # Too long or with control characters: the service says so, for this field.
+                self.data.append((name.strip(), affiliation.strip()))
 
     def _value(self):
         if self.raw_data:
@@ -147,56 +170,52 @@ class CheckboxListField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-class EventForm(FlaskForm):
-    class Meta:
-        # Blanks around text are never meant; strip before validating.
-        def bind_field(self, form, unbound_field, options):
-            filters = unbound_field.kwargs.get("filters", [])
-            if unbound_field.field_class in (StringField, TextAreaField, URLField, EmailField):
-                filters = [_strip, *filters]
-            return unbound_field.bind(form=form, filters=filters, **options)
-
+class EventForm(TextForm):
     organisation_id = SelectField(_l("Organisation"), coerce=int)
-    title = StringField(_l("Title"), validators=[DataRequired(_l("Enter a title.")),
-                                                 Length(max=200)])
-    summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=500)])
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
+    title = StringField(
+        _l("Title"), validators=[DataRequired(_l("Enter a title.")), longest(Event.title)]
+    )
+    summary = TextAreaField(_l("Summary"), validators=[Optional(), longest(Event.summary)])
+    description = TextAreaField(
+        _l("Description"), validators=[Optional(), longest(Event.description)]
+    )
     format = SelectField(_l("Format"), choices=vocab.choices(vocab.FORMATS))
     theme_ids = CheckboxListField(_l("Themes"), coerce=int)
     language_codes = CheckboxListField(
         _l("Languages"), choices=vocab.choices(vocab.LANGUAGES),
         validators=[DataRequired(_l("Choose at least one language."))],
     )
-    audience = StringField(_l("For whom"), validators=[Optional(), Length(max=500)])
+    audience = StringField(_l("For whom"), validators=[Optional(), longest(Event.audience)])
     interpretation_available = BooleanField(_l("Interpretation available"))
     interpretation_note = StringField(
-        _l("About interpretation"), validators=[Optional(), Length(max=300)]
+        _l("About interpretation"), validators=[Optional(), longest(Event.interpretation_note)]
     )
     speakers = SpeakersField(_l("Speakers"), validators=[Length(max=5000)])
     start_dt = LocalDateTimeField(_l("Starts"), validators=[InputRequired(_l("Enter the start."))])
     end_dt = LocalDateTimeField(_l("Ends"), validators=[InputRequired(_l("Enter the end."))])
     municipality = SelectField(_l("Municipality"), choices=vocab.choices(vocab.MUNICIPALITIES))
-    venue_name = StringField(_l("Venue"), validators=[Optional(), Length(max=200)])
-    address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
+    venue_name = StringField(_l("Venue"), validators=[Optional(), longest(Event.venue_name)])
+    address = StringField(_l("Address"), validators=[Optional(), longest(Event.address)])
     online_url = URLField(
         _l("Link for online participation"),
-        validators=[Optional(), Length(max=1000),
+        validators=[Optional(), longest(Event.online_url),
                     URL(message=_l("Enter a web address starting with https://."))],
     )
     step_free_access = BooleanField(_l("Step-free access"))
     hearing_loop = BooleanField(_l("Hearing loop"))
     sign_language_interpretation = BooleanField(_l("Sign language interpretation"))
     accessibility_notes = TextAreaField(
-        _l("More about accessibility"), validators=[Optional(), Length(max=2000)]
+        _l("More about accessibility"),
+        validators=[Optional(), longest(Event.accessibility_notes)],
     )
     capacity = WholeNumberField(
         _l("Seats"),
-        validators=[Optional(), NumberRange(min=0, max=100000,
-                                            message=_l("Enter a number of seats from 0."))],
+        validators=[
+            Optional(),
+            NumberRange(
+                min=0, max=MAX_CAPACITY, message=_l("Enter a number of seats from 0 to %(max)d.")
+            ),
+        ],
     )
     confirm_capacity_reduction = BooleanField(
         _l("Move the people over the new number of seats to the waiting list")
@@ -207,7 +226,7 @@ class EventForm(FlaskForm):
     )
     contact_email = EmailField(
         _l("Contact email"),
-        validators=[Optional(), Length(max=254),
+        validators=[Optional(), longest(Event.contact_email),
                     Email(_l("Enter an email address like name@example.se."))],
     )  # fmt: skip
 
@@ -238,11 +257,11 @@ class DuplicateEventForm(FlaskForm):
     )
 
 
-class CancelEventForm(FlaskForm):
+class CancelEventForm(TextForm):
     reason = TextAreaField(
         _l("Message to the people registered"),
         validators=[DataRequired(_l("Tell people why the event is cancelled.")),
-                    Length(max=2000)],
+                    longest(Event.cancellation_reason)],
     )  # fmt: skip
 
 
@@ -250,15 +269,13 @@ class ConfirmForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
 
 
-class MessageForm(FlaskForm):
+class MessageForm(TextForm):
     subject = StringField(
         _l("Subject"),
-        filters=[_strip],
         validators=[DataRequired(_l("Enter a subject.")), Length(max=200)],
     )
     body = TextAreaField(
         _l("Message"),
-        filters=[_strip],
         validators=[DataRequired(_l("Write the message.")), Length(max=5000)],
     )
 

@@ -11,8 +11,9 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user
 
+from .. import security
 from ..extensions import db, limiter
 from ..models import Organisation
 from ..services import audit
@@ -45,12 +46,36 @@ def _organiser_forms():
     return {"logout_form": LogoutForm}
 
 
+# Pages whose address holds a secret (a reset token): not sent as Referer to anything.
+SECRET_URL_ENDPOINTS = {"organiser.reset_password", "organiser.forgot_password"}
+
+
+@bp.after_request
+def _keep_private(response):
+    """Organiser pages show attendees' personal data: no cache may keep any of them."""
+    security.keep_out_of_caches(response)
+    if request.endpoint in SECRET_URL_ENDPOINTS:
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _account_limit() -> str:
+    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
+def _refused(response) -> bool:
+    return response.status_code >= 400
+
+
 @bp.route("/logga-in", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(
+    _account_limit, key_func=accounts.account_limit_key, methods=["POST"], deduct_when=_refused
+)
 def login():
     form = LoginForm()
     if request.method == "GET":
@@ -72,6 +97,7 @@ def login():
 
 @bp.route("/glomt-losenord", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_account_limit, key_func=accounts.account_limit_key, methods=["POST"])
 def forgot_password():
     form = PasswordResetRequestForm()
     if form.validate_on_submit():
@@ -107,7 +133,9 @@ def reset_password(token: str):
 def logout():
     form = LogoutForm()
     if form.validate_on_submit():
-        logout_user()
+        if current_user.is_authenticated:
+            accounts.log_out(current_user)
+            db.session.commit()
         flash(_("You have logged out."), "info")
     return redirect(url_for("catalogue.home"))
 
@@ -166,7 +194,7 @@ def new_event():
     return render_template("organiser/event_form.html", form=form, event=None), status
 
 
-@bp.get("/evenemang/<int:event_id>")
+@bp.get("/evenemang/<id:event_id>")
 @login_required
 def show_event(event_id: int):
     event = event_or_403(event_id)
@@ -180,7 +208,7 @@ def show_event(event_id: int):
     )
 
 
-@bp.route("/evenemang/<int:event_id>/redigera", methods=["GET", "POST"])
+@bp.route("/evenemang/<id:event_id>/redigera", methods=["GET", "POST"])
 @login_required
 def edit_event(event_id: int):
     event = event_or_403(event_id)
@@ -219,7 +247,7 @@ def edit_event(event_id: int):
     ), status
 
 
-@bp.get("/evenemang/<int:event_id>/forhandsvisning")
+@bp.get("/evenemang/<id:event_id>/forhandsvisning")
 @login_required
 def preview_event(event_id: int):
     """The public page as it will look, drafts included, for the event's organisers only."""
@@ -227,7 +255,7 @@ def preview_event(event_id: int):
     return render_template("organiser/preview.html", event=event)
 
 
-@bp.route("/evenemang/<int:event_id>/kopiera", methods=["GET", "POST"])
+@bp.route("/evenemang/<id:event_id>/kopiera", methods=["GET", "POST"])
 @login_required
 def duplicate_event(event_id: int):
     event = event_or_403(event_id)
@@ -264,13 +292,13 @@ def _status_change(event_id: int, change, done_message: str):
     return redirect(url_for(".show_event", event_id=event_id))
 
 
-@bp.post("/evenemang/<int:event_id>/publicera")
+@bp.post("/evenemang/<id:event_id>/publicera")
 @login_required
 def publish_event(event_id: int):
     return _status_change(event_id, event_service.publish_event, _("The event is published."))
 
 
-@bp.post("/evenemang/<int:event_id>/avpublicera")
+@bp.post("/evenemang/<id:event_id>/avpublicera")
 @login_required
 def unpublish_event(event_id: int):
     return _status_change(
@@ -278,7 +306,7 @@ def unpublish_event(event_id: int):
     )
 
 
-@bp.route("/evenemang/<int:event_id>/stall-in", methods=["GET", "POST"])
+@bp.route("/evenemang/<id:event_id>/stall-in", methods=["GET", "POST"])
 @login_required
 def cancel_event(event_id: int):
     event = event_or_403(event_id)
@@ -297,7 +325,7 @@ def cancel_event(event_id: int):
     return render_template("organiser/cancel.html", form=form, event=event), status
 
 
-@bp.route("/evenemang/<int:event_id>/ta-bort", methods=["GET", "POST"])
+@bp.route("/evenemang/<id:event_id>/ta-bort", methods=["GET", "POST"])
 @login_required
 def delete_event(event_id: int):
     event = event_or_403(event_id)
