@@ -102,7 +102,8 @@ def test_resource_create_edit_delete(admin_client):
         f"/admin/resurser/{resource.id}?lang=en",
         data={"kind": "recording", "title": "X", "url": "ftp://nej", "language": "sv"},
     )
-    assert response.status_code == 400 and 'href="#url"' in response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'href="#url"' in response.get_data(as_text=True)
     admin_client.post(f"/admin/resurser/{resource.id}/ta-bort")
     assert db.session.scalar(select(Resource)) is None
 
@@ -113,7 +114,8 @@ def test_organisation_create_and_delete_rules(admin_client):
         data={"slug": "hylte", "name": "Hylte kommun", "website": "https://hylte.se/"},
     )
     organisation = db.session.scalar(select(Organisation))
-    assert organisation.name == "Hylte kommun" and organisation.contact_email is None
+    assert organisation.name == "Hylte kommun"
+    assert organisation.contact_email is None
     make_event(organisation=organisation)
     db.session.commit()
     response = admin_client.post(f"/admin/organisationer/{organisation.id}/ta-bort?lang=en")
@@ -142,7 +144,8 @@ def test_create_account_with_memberships_then_it_can_log_in(admin_client, app):
     )  # fmt: skip
     assert response.status_code == 302
     eva = db.session.scalar(select(User).where(User.email == "eva@varberg.se"))
-    assert eva.organisation_ids == {varberg.id} and not eva.is_admin
+    assert eva.organisation_ids == {varberg.id}
+    assert not eva.is_admin
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "admin.user.create"))
     assert "ett-långt-lösenord" not in str(entry.changes)
     assert "password" in entry.changes
@@ -161,7 +164,8 @@ def test_change_memberships_and_switch_off_an_account(admin_client):
     assert response.status_code == 302
     db.session.expire_all()
     user = db.session.get(User, user.id)
-    assert user.organisation_ids == {b.id} and not user.active
+    assert user.organisation_ids == {b.id}
+    assert not user.active
     assert user.check_password(USER_PASSWORD)  # empty password field keeps the password
     assert db.session.scalar(select(Membership).where(Membership.organisation_id == a.id)) is None
 
@@ -208,10 +212,13 @@ def test_audit_log_page_lists_changes_and_filters(admin_client):
     db.session.commit()
     admin_client.post("/admin/organisationer/ny", data={"slug": "ny", "name": "Ny org"})
     page = admin_client.get("/admin/logg?lang=en").get_data(as_text=True)
-    assert "Loggat seminarium" in page and "Ny org" in page and "Ada Admin" in page
+    assert "Loggat seminarium" in page
+    assert "Ny org" in page
+    assert "Ada Admin" in page
     page = admin_client.get(f"/admin/logg?action=event.&event_id={event.id}&lang=en")
     html = page.get_data(as_text=True)
-    assert "Loggat seminarium" in html and "Ny org" not in html
+    assert "Loggat seminarium" in html
+    assert "Ny org" not in html
     assert admin_client.get("/admin/logg?event_id=abc").status_code == 400
 
 

@@ -118,7 +118,8 @@ def test_event_properties_in_feed(client):
     assert vevent.categories == ["Health", "Work"]
     description = str(vevent["description"])
     assert "Om hälsa och arbete." in description  # Markdown becomes plain text
-    assert "*" not in description and "<" not in description
+    assert "*" not in description
+    assert "<" not in description
     assert "Länsstyrelsen i Hallands län" in description
     assert "kontakt@example.se" in description
     # The organiser is named in the description, not as ORGANIZER: calendar apps would
@@ -495,7 +496,8 @@ def test_event_page_offers_download_google_and_outlook(client):
     ics = f"http://localhost/kalender/evenemang/{event.public_id}.ics?lang=en"
     assert ics in links
     assert ics.replace("http://", "webcal://") in links
-    assert "Add to Google Calendar" in html and "Add to Outlook" in html
+    assert "Add to Google Calendar" in html
+    assert "Add to Outlook" in html
     google = next(link for link in links if link.startswith("https://calendar.google.com/"))
     query = parse_qs(urlsplit(google).query)
     assert query["action"] == ["TEMPLATE"]

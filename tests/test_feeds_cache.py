@@ -37,7 +37,8 @@ def test_least_recently_used_goes_first_when_full():
     cache.get(("a",), "1")  # a is now more recent than b
     cache.put(("c",), entry("1"))
     assert cache.get(("b",), "1") is None
-    assert cache.get(("a",), "1") and cache.get(("c",), "1")
+    assert cache.get(("a",), "1")
+    assert cache.get(("c",), "1")
 
 
 def test_total_size_is_bounded():
@@ -69,7 +70,8 @@ def test_concurrent_misses_build_once():
     for thread in threads:
         thread.join()
     assert len(builds) == 1
-    assert len(results) == 8 and {r.version for r in results} == {"v1"}
+    assert len(results) == 8
+    assert {r.version for r in results} == {"v1"}
 
 
 # --- Themes and organisations live in rows of their own ---------------------------------
@@ -151,7 +153,8 @@ def test_a_changed_theme_or_organisation_changes_every_feed_and_its_etag(
     again = client.get(url, headers={"If-None-Match": etag})
     assert again.status_code == 200  # not 304: the client's copy is out of date
     assert again.headers["ETag"] != etag
-    assert new in shown(again) and old not in shown(again)
+    assert new in shown(again)
+    assert old not in shown(again)
     assert client.get(url, headers={"If-None-Match": again.headers["ETag"]}).status_code == 304
 
 

@@ -246,5 +246,5 @@ def test_uid_does_not_change_when_the_event_is_edited():
 
 
 def test_unknown_method_is_refused():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="Unsupported iTIP method"):
         build_calendar([], base_url=BASE, name="x", method="REPLY")

@@ -85,13 +85,16 @@ def test_csv_rows_are_read_and_checked_one_by_one(varberg):
         (7, False),
     ]
     first = rows[0].data
-    assert first.title == "Språkcafé i Varberg" and first.capacity == 30
+    assert first.title == "Språkcafé i Varberg"
+    assert first.capacity == 30
     assert first.start_dt == datetime(2030, 3, 12, 8, 0, tzinfo=UTC)  # 09:00 Swedish winter
-    assert first.language_codes == ["sv", "ar"] and len(first.theme_ids) == 1
+    assert first.language_codes == ["sv", "ar"]
+    assert len(first.theme_ids) == 1
     assert "does not exist in Swedish time" in rows[2].errors[0]
     assert any("end_dt" in e for e in rows[3].errors)
     assert any("unknown abc" in e for e in rows[4].errors)
-    assert any("title" in e for e in rows[5].errors) and any(
+    assert any("title" in e for e in rows[5].errors)
+    assert any(
         "municipality" in e for e in rows[5].errors
     )
     assert count_events() == 0  # checking saves nothing
@@ -100,7 +103,8 @@ def test_csv_rows_are_read_and_checked_one_by_one(varberg):
 def test_csv_in_windows_1252_with_commas_is_read(varberg):
     text = "title,start,end,municipality\nÅrsmöte,2030-03-12 09:00,2030-03-12 10:00,varberg\n"
     rows = imports.parse_file("e.csv", text.encode("cp1252"), varberg)
-    assert rows[0].is_good and rows[0].data.title == "Årsmöte"
+    assert rows[0].is_good
+    assert rows[0].data.title == "Årsmöte"
 
 
 @pytest.mark.parametrize(
@@ -138,12 +142,16 @@ def test_ics_events_with_zones_durations_and_places(varberg):
         "Flytande tid i Laholm",
     ]
     falkenberg, webinar, all_day, floating = rows
-    assert falkenberg.is_good and falkenberg.data.municipality == "falkenberg"
+    assert falkenberg.is_good
+    assert falkenberg.data.municipality == "falkenberg"
     assert falkenberg.data.start_dt == datetime(2030, 3, 10, 8, 0, tzinfo=UTC)
     assert len(falkenberg.data.theme_ids) == 1
-    assert not webinar.is_good and "municipality" in webinar.errors[0]
-    assert not all_day.is_good and "all-day" in all_day.errors[0]
-    assert floating.is_good and floating.data.start_dt == datetime(2030, 7, 1, 7, 0, tzinfo=UTC)
+    assert not webinar.is_good
+    assert "municipality" in webinar.errors[0]
+    assert not all_day.is_good
+    assert "all-day" in all_day.errors[0]
+    assert floating.is_good
+    assert floating.data.start_dt == datetime(2030, 7, 1, 7, 0, tzinfo=UTC)
     with_default = imports.parse_file("cal.ics", ICS, varberg, default_municipality="online")
     assert with_default[1].errors == ["online_url: Give the link for an online event."]
 
@@ -160,7 +168,8 @@ def test_web_upload_previews_then_imports(client, varberg):
     )  # fmt: skip
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "2 of 6 rows can be imported" in html and "does not exist in Swedish time" in html
+    assert "2 of 6 rows can be imported" in html
+    assert "does not exist in Swedish time" in html
     assert count_events() == 0
     fields = dict(re.findall(r'name="([a-z_]+)" type="hidden" value="([^"]*)"', html))
     assert base64.b64decode(fields["content"]).decode() == CSV
@@ -176,13 +185,15 @@ def test_upload_errors_re_render(client, varberg):
     response = client.post("/arrangor/import?lang=en",
                            data={"organisation_id": str(varberg.id)},
                            content_type="multipart/form-data")  # fmt: skip
-    assert response.status_code == 400 and 'href="#file"' in response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'href="#file"' in response.get_data(as_text=True)
     response = client.post(
         "/arrangor/import?lang=en",
         data={"file": (io.BytesIO(b"x;y\n1;2\n"), "e.csv"), "organisation_id": str(varberg.id)},
         content_type="multipart/form-data",
     )
-    assert response.status_code == 400 and "no column" in response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "no column" in response.get_data(as_text=True)
 
 
 def test_import_for_another_organisation_is_forbidden(client, varberg):
@@ -245,9 +256,11 @@ def test_import_command_refuses_unknown_organisation_and_bad_file(runner, varber
     path = tmp_path / "e.csv"
     path.write_text("a;b\n", encoding="utf-8")
     result = runner.invoke(args=["import-events", str(path), "--organisation", "nej"])
-    assert result.exit_code != 0 and "no organisation" in result.output
+    assert result.exit_code != 0
+    assert "no organisation" in result.output
     result = runner.invoke(args=["import-events", str(path), "--organisation", "varbergs-kommun"])
-    assert result.exit_code != 0 and "no column" in result.output
+    assert result.exit_code != 0
+    assert "no column" in result.output
 
 
 @pytest.mark.parametrize(

@@ -235,7 +235,8 @@ def test_over_long_ics_texts_are_refused_not_cut_short(varberg):
         "LOCATION:Varberg\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
     ).encode()
     [row] = imports.parse_file("e.ics", content, varberg)
-    assert not row.is_good and "title: Write at most 200 characters." in row.errors
+    assert not row.is_good
+    assert "title: Write at most 200 characters." in row.errors
 
 
 def test_over_long_texts_are_refused_by_the_admin_forms(admin):
@@ -249,7 +250,8 @@ def test_over_long_texts_are_refused_by_the_admin_forms(admin):
         "kind": "reading", "title": "x" * (max_length(Resource.title) + 1),
         "url": "https://example.se", "language": "sv"})  # fmt: skip
     assert response.status_code == 400
-    assert count(Theme) == 1 and count(Resource) == 0
+    assert count(Theme) == 1
+    assert count(Resource) == 0
 
 
 # --- 7. Control characters: refused on one line, normalised in paragraphs -------------------
@@ -348,7 +350,8 @@ def test_one_line_imported_columns_refuse_control_characters(organiser, varberg,
     except imports.ImportFileError:
         assert "\x00" in value  # a NUL makes the whole file unreadable as text
     else:
-        assert not row.is_good and f"{column}: {ONE_LINE_ERROR}" in row.errors
+        assert not row.is_good
+        assert f"{column}: {ONE_LINE_ERROR}" in row.errors
     import_csv(organiser, varberg, csv_file(**{column: value}))
     assert count(Event) == 0
 
@@ -405,9 +408,11 @@ def test_an_event_with_normalised_fields_sends_its_emails_and_calendar_files(
                                   data={"reason": "Sjukdom\r\nVi ses\rsnart"})  # fmt: skip
         assert response.status_code == 302
         report = mail_sender.send_due(now=utcnow() + timedelta(minutes=1))
-        assert report.sent == 2 and not report.failed
+        assert report.sent == 2
+        assert not report.failed
         for message in smtp_server.messages:
-            assert message["Subject"] and "\r" not in message["Subject"]
+            assert message["Subject"]
+            assert "\r" not in message["Subject"]
             for part in message.iter_attachments():
                 if part.get_content_type() == "text/calendar":
                     assert_valid_calendar(part.get_payload(decode=True))
@@ -562,7 +567,8 @@ def test_huge_numbers_and_far_dates_in_query_strings_are_refused(admin):
 def test_a_capacity_over_the_limit_is_refused_on_every_path(organiser, varberg, capacity):
     response = organiser.post("/arrangor/evenemang/nytt?lang=en",
                               data=event_form(varberg, capacity=capacity))  # fmt: skip
-    assert response.status_code == 400 and 'href="#capacity"' in response.text
+    assert response.status_code == 400
+    assert 'href="#capacity"' in response.text
     [row] = imports.parse_file("e.csv", csv_file(capacity=capacity), varberg)
     assert f"capacity: Enter a number of seats from 0 to {MAX_CAPACITY}." in row.errors
     import_csv(organiser, varberg, csv_file(capacity=capacity))

@@ -92,7 +92,8 @@ def queue_emails(count: int) -> list[OutboxEmail]:
         make_registration(event, email=f"person{n}@example.se")
     db.session.commit()
     emails = outbox()
-    assert len(emails) == count and all(e.status == "pending" for e in emails)
+    assert len(emails) == count
+    assert all(e.status == "pending" for e in emails)
     return emails
 
 
@@ -103,7 +104,8 @@ def arrivals(server) -> Counter:
 
 def assert_put_back_for_later(email: OutboxEmail, now) -> None:
     assert email.status == "pending", email.last_error
-    assert email.attempts == 1 and email.last_error
+    assert email.attempts == 1
+    assert email.last_error
     assert email.next_attempt_at > now
     assert email.claimed_at is not None
 
@@ -156,7 +158,8 @@ def test_an_unwritable_outbox_folder_puts_the_email_back_with_backoff(
     assert_put_back_for_later(tried, now)
     assert "could not write" in tried.last_error
     # The folder's fault, not the email's: the run stopped, the second waits untried.
-    assert untouched.status == "pending" and untouched.attempts == 0
+    assert untouched.status == "pending"
+    assert untouched.attempts == 0
 
     # Long after a stale claim would have been judged: still pending, never `uncertain`.
     later = now + mail_sender.STALE_CLAIM + timedelta(minutes=1)
@@ -254,10 +257,12 @@ def test_a_lost_reply_after_the_message_makes_it_uncertain_and_it_is_not_sent_ag
     assert (report.sent, report.retried, report.failed) == (0, 0, 0)
     assert report.uncertain == [first.id]
     first, second = outbox()
-    assert first.status == "uncertain" and first.attempts == 1
+    assert first.status == "uncertain"
+    assert first.attempts == 1
     assert "no reply after the message was sent" in first.last_error
     # A server that loses replies would lose the next one too: the run stopped there.
-    assert second.status == "pending" and second.attempts == 0
+    assert second.status == "pending"
+    assert second.attempts == 0
     assert arrivals(smtp_server) == Counter({first.message_id: 1})
 
     # The server behaves again: later runs send the rest, never the uncertain one.
@@ -271,7 +276,8 @@ def test_a_lost_reply_after_the_message_makes_it_uncertain_and_it_is_not_sent_ag
 
     # Only the operator sends it again, knowing it may arrive twice.
     result = runner.invoke(args=["send-mail", "--requeue-uncertain"])
-    assert "Requeued 1 email(s)." in result.output and "Sent 1," in result.output
+    assert "Requeued 1 email(s)." in result.output
+    assert "Sent 1," in result.output
     assert arrivals(smtp_server)[first.message_id] == 2
 
 
@@ -329,7 +335,8 @@ def test_retry_now_makes_only_the_waiting_emails_due(runner, smtp_server):
     assert [e.status for e in outbox()] == ["sent", "sent", "failed", "uncertain", "sent"]
 
     result = runner.invoke(args=["send-mail", "--retry-now"])
-    assert "Made 0 waiting email(s) due now." in result.output and "Sent 0," in result.output
+    assert "Made 0 waiting email(s) due now." in result.output
+    assert "Sent 0," in result.output
 
 
 # --- several senders at once --------------------------------------------------------------

@@ -105,7 +105,8 @@ def test_requeue_puts_back_only_the_statuses_named(options, named):
     for status, email in emails.items():
         if status in named:
             assert email.status == "pending", status
-            assert email.claimed_at is None and email.next_attempt_at <= utcnow(), status
+            assert email.claimed_at is None, status
+            assert email.next_attempt_at <= utcnow(), status
         else:
             assert after[status] == before[status], f"{status} was touched"
 

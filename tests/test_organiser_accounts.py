@@ -104,7 +104,8 @@ def test_empty_login_form_shows_error_summary_linking_to_fields(client):
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert 'class="error-summary"' in html
-    assert 'href="#email"' in html and 'href="#password"' in html
+    assert 'href="#email"' in html
+    assert 'href="#password"' in html
 
 
 def test_login_redirects_to_the_page_asked_for(client):
@@ -223,7 +224,8 @@ def test_create_admin_command(runner):
     assert result.exit_code == 0, result.output
     assert "ett-långt-lösenord" not in result.output  # hidden input
     user = db.session.scalar(select(User).where(User.email == "admin@region.se"))
-    assert user.is_admin and user.name == "Adam Admin"
+    assert user.is_admin
+    assert user.name == "Adam Admin"
     assert user.check_password("ett-långt-lösenord")
 
 
@@ -302,8 +304,10 @@ def test_password_reset_answers_the_same_for_every_email(client):
                        .replace(email, "EMAIL"))  # fmt: skip
     assert answers[0] == answers[1] == answers[2]
     emails = reset_emails()
-    assert len(emails) == 1 and emails[0].recipient.endswith("<anna@varberg.se>")
-    assert emails[0].registration_id is None and user.id
+    assert len(emails) == 1
+    assert emails[0].recipient.endswith("<anna@varberg.se>")
+    assert emails[0].registration_id is None
+    assert user.id
 
 
 def test_password_reset_link_sets_a_new_password_once(client):

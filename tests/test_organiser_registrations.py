@@ -97,7 +97,8 @@ def test_add_by_hand_gets_seat_or_waiting_list_and_is_logged(event, organiser):
         {"status": [None, "confirmed"]},
     )
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.registration_id == third.id))
-    assert entry.user_id == organiser.id and entry.changes == {"status": [None, "waiting"]}
+    assert entry.user_id == organiser.id
+    assert entry.changes == {"status": [None, "waiting"]}
 
 
 def test_add_by_hand_refuses_a_duplicate_and_a_closed_event(event, organiser):
@@ -171,7 +172,8 @@ def test_profile_changes_are_logged_by_field_name_only(event):
     update_registration(registration, ProfileUpdate(name="Åsa Ek", dietary_needs="Vegansk"))
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "registration.update"))
     assert entry.changes == {"dietary_needs": ["…", "…"], "name": ["…", "…"]}
-    assert entry.registration_id == registration.id and entry.user_id is None
+    assert entry.registration_id == registration.id
+    assert entry.user_id is None
 
 
 def test_self_service_changes_are_logged_without_a_user(event):
@@ -187,13 +189,16 @@ def test_self_service_changes_are_logged_without_a_user(event):
         ("registration.cancel", first.id, None),
         ("registration.promote", waiting.id, None),
     ]
-    assert entries[0].label == "Språkcafé" and entries[0].event_id == event.id
+    assert entries[0].label == "Språkcafé"
+    assert entries[0].event_id == event.id
 
 
 def test_cancel_by_organiser_promotes_the_first_waiting(event, organiser):
     a, b, c, d = (make_registration(event) for _ in range(4))
     promoted = attendees.cancel_registration(a, organiser)
-    assert promoted == [c] and c.status == "confirmed" and d.status == "waiting"
+    assert promoted == [c]
+    assert c.status == "confirmed"
+    assert d.status == "waiting"
     assert event.seats_taken == 2
     assert [e.kind for e in outbox()][-2:] == ["cancellation", "promotion"]
     assert [(action, rid) for action, rid, _ in registration_audit()] == [
@@ -211,9 +216,11 @@ def test_move_a_chosen_person_from_the_waiting_list(event, organiser):
     event.capacity = 3
     db.session.flush()
     attendees.move_from_waiting_list(d, organiser)  # out of turn: d before c
-    assert d.status == "confirmed" and c.status == "waiting"
+    assert d.status == "confirmed"
+    assert c.status == "waiting"
     assert event.seats_taken == 3
-    assert outbox()[-1].kind == "promotion" and outbox()[-1].registration_id == d.id
+    assert outbox()[-1].kind == "promotion"
+    assert outbox()[-1].registration_id == d.id
     with pytest.raises(AttendeeRuleError, match="not on the waiting list"):
         attendees.move_from_waiting_list(a, organiser)
 
@@ -227,7 +234,8 @@ def test_lowering_capacity_moves_the_last_confirmed_to_the_waiting_list(event, o
     with pytest.raises(event_service.EventRuleError):
         event_service.update_event(event, data, organiser)
     event_service.update_event(event, data, organiser, allow_capacity_reduction=True)
-    assert event.capacity == 2 and event.seats_taken == 2
+    assert event.capacity == 2
+    assert event.seats_taken == 2
     assert [r.status for r in regs] == ["confirmed", "confirmed", "waiting", "waiting", "waiting"]
     assert {e.registration_id for e in outbox("waiting")} >= {regs[2].id, regs[3].id}
     # They are ahead of the person who was already waiting (waiting order is by id).
@@ -244,7 +252,8 @@ def test_raising_capacity_gives_seats_to_the_waiting_list(event, organiser):
     assert [r.status for r in regs] == ["confirmed", "confirmed", "confirmed", "waiting"]
     data.capacity = None
     event_service.update_event(event, data, organiser)
-    assert regs[3].status == "confirmed" and event.seats_taken == 4
+    assert regs[3].status == "confirmed"
+    assert event.seats_taken == 4
 
 
 def test_change_of_time_or_place_emails_confirmed_and_waiting(event, organiser):
@@ -260,7 +269,8 @@ def test_change_of_time_or_place_emails_confirmed_and_waiting(event, organiser):
     assert len(outbox()) - before == 3
     assert {e.registration_id for e in changed} == {confirmed[0].id, confirmed[1].id, waiting.id}
     mail = next(e for e in changed if e.registration_id == confirmed[0].id)
-    assert "Nya salen" in mail.body_text and mail.ics is not None
+    assert "Nya salen" in mail.body_text
+    assert mail.ics is not None
     assert b"SEQUENCE:1" in mail.ics
     # A change nobody sees (the audience) sends nothing.
     data.audience = "Alla"
@@ -288,9 +298,11 @@ def test_message_registrants_goes_to_active_registrations(event, organiser):
     attendees.cancel_registration(b, organiser)
     count = attendees.message_registrants(event, "Ny lokal", "Vi ses i\nsal 3.", organiser)
     messages = outbox("organiser_message")
-    assert count == 2 and {m.registration_id for m in messages} == {a.id, c.id}
+    assert count == 2
+    assert {m.registration_id for m in messages} == {a.id, c.id}
     assert "Vi ses i\nsal 3." in messages[0].body_text
-    assert "sal 3." in messages[0].body_html and "<script" not in messages[0].body_html
+    assert "sal 3." in messages[0].body_html
+    assert "<script" not in messages[0].body_html
     with pytest.raises(AttendeeRuleError):
         attendees.message_registrants(event, "Rad\nBcc: x@evil", "x", organiser)
 
@@ -303,8 +315,10 @@ def test_csv_export_round_trips_swedish_letters(event):
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][:3] == ["Status", "Namn", "E-post"]
-    assert rows[1][1] == "Åsa Öberg-Ängström" and rows[1][3] == "Länsstyrelsen"
-    assert rows[1][6] == "Äter ej fläsk" and rows[1][5] == "Halmstad"
+    assert rows[1][1] == "Åsa Öberg-Ängström"
+    assert rows[1][3] == "Länsstyrelsen"
+    assert rows[1][6] == "Äter ej fläsk"
+    assert rows[1][5] == "Halmstad"
     assert rows[2][1].startswith("'=")  # not run as a formula by a spreadsheet
 
 
@@ -341,7 +355,8 @@ def test_check_in_and_undo(event, organiser):
 
 def test_qr_code_is_svg_of_the_check_in_url(event):
     svg = attendees.qr_svg(attendees.check_in_url(event, "ABCD2345"))
-    assert svg.startswith("<svg") and "<path" in svg
+    assert svg.startswith("<svg")
+    assert "<path" in svg
     assert attendees.check_in_url(event, "ABCD2345").endswith(
         f"/arrangor/evenemang/{event.id}/incheckning?q=ABCD2345"
     )
@@ -365,7 +380,8 @@ def test_registration_list_page(logged_in, event):
     html = logged_in.get(f"/arrangor/evenemang/{event.id}/anmalningar?lang=en").get_data(
         as_text=True
     )
-    assert "Åsa Öberg" in html and "Cecilia Väntan" in html
+    assert "Åsa Öberg" in html
+    assert "Cecilia Väntan" in html
     assert "2 confirmed, 1 waiting, 0 cancelled" in html
     assert "Vegetarisk: 1" in html
 
@@ -378,7 +394,8 @@ def test_add_registration_page(logged_in, event):
     )
     assert response.status_code == 302
     registration = db.session.scalar(select(Registration))
-    assert registration.name == "Åke Ström" and registration.status == "confirmed"
+    assert registration.name == "Åke Ström"
+    assert registration.status == "confirmed"
     response = logged_in.post(
         f"/arrangor/evenemang/{event.id}/anmalningar/ny?lang=en",
         data=registration_form(name="Åke Igen", email="AKE@example.se"),
@@ -410,7 +427,8 @@ def test_add_registration_page_works_after_registration_closed(logged_in, event)
     )
     assert response.status_code == 302
     registration = db.session.scalar(select(Registration))
-    assert registration.name == "Sara Sen" and registration.status == "confirmed"
+    assert registration.name == "Sara Sen"
+    assert registration.status == "confirmed"
     assert [e.kind for e in outbox()] == ["confirmation"]
 
 
@@ -457,7 +475,8 @@ def test_csv_download(logged_in, event):
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     cache_control = response.headers["Cache-Control"]
-    assert "no-store" in cache_control and "public" not in cache_control
+    assert "no-store" in cache_control
+    assert "public" not in cache_control
     assert "Åsa Öberg" in response.data.decode("utf-8-sig")
 
 
@@ -478,18 +497,21 @@ def test_check_in_page_by_code_and_name(logged_in, event):
         f"/arrangor/evenemang/{event.id}/incheckning?q={asa.check_in_code.lower()}&lang=en"
     )
     html = response.get_data(as_text=True)
-    assert "Åsa Öberg" in html and "data:image/svg+xml;base64," in html
+    assert "Åsa Öberg" in html
+    assert "data:image/svg+xml;base64," in html
     assert "0 of 1 checked in" in html
     response = logged_in.post(
         f"/arrangor/evenemang/{event.id}/incheckning/{asa.id}", data={"q": "åsa"}
     )
-    assert response.status_code == 302 and "q=" in response.headers["Location"]
+    assert response.status_code == 302
+    assert "q=" in response.headers["Location"]
     db.session.expire_all()
     assert db.session.get(Registration, asa.id).attended_at is not None
     html = logged_in.get(f"/arrangor/evenemang/{event.id}/incheckning?q=åsa&lang=en").get_data(
         as_text=True
     )
-    assert "1 of 1 checked in" in html and "Undo check-in" in html
+    assert "1 of 1 checked in" in html
+    assert "Undo check-in" in html
     logged_in.post(f"/arrangor/evenemang/{event.id}/incheckning/{asa.id}", data={"undo": "1"})
     db.session.expire_all()
     assert db.session.get(Registration, asa.id).attended_at is None

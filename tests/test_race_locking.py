@@ -119,9 +119,8 @@ def assert_waits_for(second: Session, first: Session) -> None:
                 if blocked:
                     break
                 time.sleep(0.02)
-        assert blocked and not second.worked.is_set(), (
-            "the second session did not wait for the first one's lock"
-        )
+        assert blocked, "the second session did not wait for the first one's lock"
+        assert not second.worked.is_set(), "the second session finished while the first held"
     else:
         # SQLite: the second writer sits in the busy handler until the first commits.
         assert not second.worked.wait(1.0), "the second session did not wait for the first"

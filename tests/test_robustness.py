@@ -459,6 +459,8 @@ def test_url_for_parameters_in_the_query_are_not_passed_on(app, client, world):
         listing = client.get("/evenemang/?q=&_anchor=x&endpoint=y")
         assert 'rel="next"' in listing.text
         next_link = re.search(r'href="([^"]*)" rel="next"', listing.text).group(1)
-        assert "sida=2" in next_link and "endpoint" not in next_link and "#" not in next_link
+        assert "sida=2" in next_link
+        assert "endpoint" not in next_link
+        assert "#" not in next_link
     finally:
         app.config["EVENTS_PER_PAGE"] = per_page

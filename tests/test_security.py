@@ -306,7 +306,8 @@ def test_an_oversized_request_is_refused_with_a_translated_page_and_nothing_stor
     assert response.status_code == 413
     assert "Det du skickade är för stort" in response.text
     assert 'class="site-header"' in response.text
-    assert count(Registration) == 0 and count(OutboxEmail) == 0
+    assert count(Registration) == 0
+    assert count(OutboxEmail) == 0
 
 
 # --- 10. Forgot-password timing ------------------------------------------------------------
@@ -516,8 +517,10 @@ def test_demo_db_refuses_a_database_outside_instance_unless_forced(app, runner, 
     """`demo-db`, whose accounts have public passwords, loads nothing into a database that
     is not the SQLite file under instance/ unless given --force."""
     result = runner.invoke(args=["demo-db"])  # the test database is elsewhere
-    assert result.exit_code != 0 and "--force" in result.output
-    assert count(Event) == 0 and count(User) == 0
+    assert result.exit_code != 0
+    assert "--force" in result.output
+    assert count(Event) == 0
+    assert count(User) == 0
 
     instance = tmp_path / "instance"
     instance.mkdir()
@@ -553,7 +556,8 @@ def test_account_passwords_must_be_hard_to_guess_not_only_long(app, client, runn
     client.post("/arrangor/glomt-losenord", data={"email": user.email})
     link = reset_link(reset_emails()[0])
     response = client.post(link, data={"password": WEAK_PASSWORD, "password_again": WEAK_PASSWORD})
-    assert response.status_code == 400 and message in response.text
+    assert response.status_code == 400
+    assert message in response.text
 
     administrator = app.test_client()
     log_in(administrator, admin)
@@ -563,7 +567,8 @@ def test_account_passwords_must_be_hard_to_guess_not_only_long(app, client, runn
             "/admin/anvandare/ny",
             data={**new_account, "password": password, "password_again": password},
         )
-        assert response.status_code == 400 and message in response.text, password
+        assert response.status_code == 400, password
+        assert message in response.text, password
     result = runner.invoke(
         args=[
             "create-admin",
@@ -575,7 +580,8 @@ def test_account_passwords_must_be_hard_to_guess_not_only_long(app, client, runn
             WEAK_PASSWORD,
         ]
     )
-    assert result.exit_code != 0 and "too easy to guess" in result.output
+    assert result.exit_code != 0
+    assert "too easy to guess" in result.output
     db.session.expire_all()
     assert db.session.scalar(select(User).where(User.email == "ny@region.se")) is None
 
@@ -608,7 +614,9 @@ def test_workers_starting_at_once_generate_one_secret_key_readable_by_the_owner_
             thread.start()
         for thread in threads:
             thread.join()
-        assert len(keys) == workers and len(set(keys)) == 1 and len(keys[0]) == 64, round_
+        assert len(keys) == workers, round_
+        assert len(set(keys)) == 1, round_
+        assert len(keys[0]) == 64, round_
         key_file = instance / "secret_key"
         assert key_file.read_text() == keys[0]
         assert stat.S_IMODE(key_file.stat().st_mode) == 0o600

@@ -94,7 +94,8 @@ def test_per_month_in_swedish_time(figures):
 def test_no_data_gives_zeros_not_errors():
     empty = statistics.compute([], THEMES, {})
     assert row(empty.total) == ("total", 0, 0, 0, 0, None)
-    assert empty.by_theme == [] and empty.events == 0
+    assert empty.by_theme == []
+    assert empty.events == 0
 
 
 def test_csv_of_the_figures(figures):
@@ -112,7 +113,8 @@ def test_bar_chart_has_labels_and_numbers_and_no_colour_dependence():
     svg = statistics.bar_chart_svg(
         "Per tema", [("Hälsa & vård", 12, 7), ("Arbete", 3, 0)], ("Anmälda", "Närvarande"), "c1"
     )
-    assert svg.startswith("<svg") and 'role="img"' in svg
+    assert svg.startswith("<svg")
+    assert 'role="img"' in svg
     assert '<title id="c1-title">Per tema</title>' in svg
     assert "Hälsa &amp; vård" in svg  # escaped
     for number in (">12<", ">7<", ">3<", ">0<"):
@@ -166,13 +168,15 @@ def test_statistics_page_for_an_organiser_shows_their_figures_only(client, two_o
     varberg, hylte, organiser, _admin = two_organisations
     log_in(client, organiser)
     html = client.get("/arrangor/statistik?lang=en").get_data(as_text=True)
-    assert "<svg" in html and "<table>" in html
+    assert "<svg" in html
+    assert "<table>" in html
     assert "<dt>Registered</dt><dd>1</dd>" in html
     assert client.get(f"/arrangor/statistik?organisation={hylte.id}").status_code == 403
     assert client.get(f"/arrangor/statistik.csv?organisation={hylte.id}").status_code == 403
     assert client.get("/arrangor/statistik?organisation=x").status_code == 400
     response = client.get(f"/arrangor/statistik.csv?organisation={varberg.id}&lang=en")
-    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
     assert response.data.startswith(b"\xef\xbb\xbf")
 
 
@@ -184,5 +188,6 @@ def test_statistics_page_for_an_admin_covers_all(client, two_organisations):
     html = client.get(f"/arrangor/statistik?organisation={hylte.id}&lang=en").get_data(as_text=True)
     assert "<dt>Registered</dt><dd>2</dd>" in html
     response = client.get("/arrangor/statistik?fran=2030-02-01&till=2030-01-01&lang=en")
-    assert response.status_code == 400 and 'href="#till"' in response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'href="#till"' in response.get_data(as_text=True)
     assert client.get("/arrangor/statistik.csv?fran=inte-ett-datum").status_code == 400
