@@ -12,8 +12,10 @@ from icalendar import Calendar
 
 from eventreg.extensions import db
 from eventreg.feeds.views import CACHE_EXTENSION
-from eventreg.models import ATTENDEE_VISIBLE_FIELDS, Event
-from tests.factories import make_event
+from eventreg.models import ATTENDEE_VISIBLE_FIELDS, Event, Speaker
+from eventreg.services import events as event_service
+from eventreg.services.events import EventData
+from tests.factories import make_event, make_organisation, make_theme, make_user
 
 # field → the new value, from the event as made by make_event (published, halmstad, a
 # seminar a week ahead, no online link).
@@ -30,6 +32,10 @@ VISIBLE_CHANGES = {
     "online_url": lambda event: "https://example.se/mote",
     "status": lambda event: "cancelled",
     "cancellation_reason": lambda event: "Föreläsaren är sjuk.",
+    "contact_email": lambda event: "ny-kontakt@example.se",
+    "organisation_id": lambda event: make_organisation().id,
+    "themes": lambda event: [make_theme()],
+    "speakers": lambda event: [Speaker(name="Ny talare", affiliation="Region Halland")],
 }
 
 # Fields a calendar entry does not show (seats, the registration window, page-only text).
@@ -99,6 +105,22 @@ def test_changing_a_field_the_calendar_does_not_show_keeps_the_sequence(client, 
     setattr(event, field, new_value)
     db.session.commit()
 
+    db.session.expire_all()
+    assert db.session.get(Event, event.id).revision == before
+    assert published_sequences(client, event) == {before}
+
+
+def test_saving_an_unchanged_event_with_themes_and_speakers_keeps_the_sequence(client):
+    """The organiser form hands over the whole event; reassigning the same themes and
+    speakers is no change a calendar needs to hear about."""
+    event = make_event(themes=[make_theme(), make_theme()], speakers=["Amina", "Per"])
+    organiser = make_user(organisations=[event.organisation])
+    db.session.commit()
+    before = event.revision
+    data = EventData.from_event(event)
+    data.audience = "Alla som arbetar med integration"
+    event_service.update_event(event, data, organiser)
+    db.session.commit()
     db.session.expire_all()
     assert db.session.get(Event, event.id).revision == before
     assert published_sequences(client, event) == {before}

@@ -43,6 +43,13 @@ ATTENDEE_VISIBLE_FIELDS = (
     "online_url",
     "status",
     "cancellation_reason",
+    # The description names the organiser, the contact address and the speakers; CATEGORIES
+    # are the themes. The two relationships count too: replacing either collection makes
+    # the event dirty, so the flush below sees their history.
+    "contact_email",
+    "organisation_id",
+    "themes",
+    "speakers",
 )
 
 
