@@ -1,5 +1,6 @@
 """eventreg: the seminar and lecture registry for Halland."""
 
+import os
 from pathlib import Path
 
 from flask import Flask
@@ -11,7 +12,11 @@ def create_app(config: dict | None = None) -> Flask:
     """Application factory: config → extensions → blueprints → CLI → error handlers."""
     app = Flask(
         __name__,
-        instance_path=str(ROOT / "instance"),
+        # The folder for instance/config.py, the SQLite database, the secret key and the
+        # outbox: the checkout's instance/ unless EVENTREG_INSTANCE_PATH names another.
+        instance_path=os.path.abspath(
+            os.environ.get("EVENTREG_INSTANCE_PATH") or ROOT / "instance"
+        ),
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
@@ -78,6 +83,9 @@ def register_blueprints(app: Flask) -> None:
     from .registration.views import bp as registration_bp
 
     app.register_blueprint(registration_bp)
+    from .health import bp as health_bp
+
+    app.register_blueprint(health_bp)
 
 
 def register_commands(app: Flask) -> None:

@@ -1,18 +1,26 @@
-"""Database connection settings that the engine options cannot express."""
+"""Database connection settings that the engine options cannot express, and the helpers
+that tell a busy or unreachable database apart from a fault in the code."""
 
-from flask import Flask
-from sqlalchemy import event, text
+from functools import partial
+
+from flask import Flask, current_app
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-# How long a SQLite writer waits for another to finish before giving up. Registrations are
-# serialised per database on SQLite, so a burst of sign-ups queues here instead of failing.
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+# SQLSTATEs of PostgreSQL giving up on a lock: lock_timeout, and a deadlock it broke.
+POSTGRESQL_LOCK_SQLSTATES = frozenset({"55P03", "40P01"})
+# SQLite's result codes for another connection holding the lock (SQLITE_BUSY, SQLITE_LOCKED).
+SQLITE_LOCK_CODES = frozenset({5, 6})
 
 
-def _configure_sqlite(dbapi_connection, connection_record) -> None:
+def _configure_sqlite(dbapi_connection, connection_record, *, busy_timeout_ms: int) -> None:
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         # WAL: pages keep reading while a registration writes, and a writer's commit does not
         # wait for readers to finish.
         cursor.execute("PRAGMA journal_mode = WAL")
@@ -21,22 +29,27 @@ def _configure_sqlite(dbapi_connection, connection_record) -> None:
         cursor.close()
 
 
-def _restore_busy_timeout(dbapi_connection, connection_record) -> None:
+def _restore_busy_timeout(dbapi_connection, connection_record, *, busy_timeout_ms: int) -> None:
     """A request may shorten the wait for one statement (see `lock_timeout`); the next user
     of the pooled connection gets the usual wait again."""
     if dbapi_connection is not None:  # None when the connection was invalidated
-        dbapi_connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        dbapi_connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
 
 
 def init_app(app: Flask) -> None:
-    """Hook the SQLite settings onto the app's engine (PostgreSQL needs none)."""
+    """Hook the SQLite settings onto the app's engine (PostgreSQL gets its timeouts from the
+    engine options, see config.database_engine_options)."""
     from .extensions import db
 
     with app.app_context():
         engine: Engine = db.engine
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _configure_sqlite)
-        event.listen(engine, "checkin", _restore_busy_timeout)
+        # SQLITE_BUSY_TIMEOUT_MS: how long a SQLite writer waits for another to finish before
+        # giving up. Registrations are serialised per database on SQLite, so a burst of
+        # sign-ups queues here instead of failing.
+        wait = app.config["SQLITE_BUSY_TIMEOUT_MS"]
+        event.listen(engine, "connect", partial(_configure_sqlite, busy_timeout_ms=wait))
+        event.listen(engine, "checkin", partial(_restore_busy_timeout, busy_timeout_ms=wait))
 
 
 def set_lock_timeout(session, milliseconds: int) -> None:
@@ -51,3 +64,64 @@ def set_lock_timeout(session, milliseconds: int) -> None:
         session.execute(text(f"SET LOCAL lock_timeout = {milliseconds}"))
     elif dialect == "sqlite":
         session.execute(text(f"PRAGMA busy_timeout = {milliseconds}"))
+
+
+def bound_lock_waits(session) -> None:
+    """Wait at most REGISTRATION_LOCK_TIMEOUT_MS for the locks the rest of this transaction
+    needs, so a change to a busy event or registration answers "busy, try again"."""
+    set_lock_timeout(session, current_app.config["REGISTRATION_LOCK_TIMEOUT_MS"])
+
+
+def is_unavailable(error: Exception) -> bool:
+    """Whether the database could not do its part (down, unreachable, too slow, out of
+    connections, a lock not granted) rather than the code asking something wrong of it: the
+    request may well succeed later, so it is answered with 503, not 500."""
+    if isinstance(error, PoolTimeoutError):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    return error.connection_invalidated or isinstance(error, OperationalError | InterfaceError)
+
+
+def is_lock_timeout(error: Exception) -> bool:
+    """Whether the database gave up waiting for a lock another transaction holds (the event
+    is busy: try again in a moment), as opposed to being unreachable or too slow."""
+    original = getattr(error, "orig", None)
+    if original is None:
+        return False
+    sqlstate = getattr(original, "sqlstate", None)  # psycopg
+    if sqlstate is not None:
+        return sqlstate in POSTGRESQL_LOCK_SQLSTATES
+    code = getattr(original, "sqlite_errorcode", None)  # sqlite3; extended codes in high bits
+    return code is not None and code & 0xFF in SQLITE_LOCK_CODES
+
+
+def rollback_after_failure(session: Session) -> bool:
+    """Roll back after the database failed, even when the connection is gone (then the
+    rollback fails too, and the request's teardown discards the session). True when the
+    rollback went through."""
+    try:
+        session.rollback()
+    except SQLAlchemyError:
+        return False
+    return True
+
+
+def rollback_keeping_loaded(session: Session) -> None:
+    """Roll back, but leave every object's loaded attributes readable as they were.
+
+    A plain rollback expires them all, so the "nothing was saved, try again" page that
+    follows would query the database again to show the event's title: a second wait on a
+    busy database, or a crash when it is the database that failed. Here what was loaded
+    stays in memory (as it was when the change was tried); only what was never loaded is
+    looked up if a page asks for it."""
+    loaded = [(obj, dict(inspect(obj).dict)) for obj in list(session.identity_map.values())]
+    if not rollback_after_failure(session):
+        return
+    for obj, values in loaded:
+        state = inspect(obj)
+        if not state.persistent:  # inserted by the transaction that was rolled back
+            continue
+        for key, value in values.items():
+            if key in state.mapper.attrs:
+                set_committed_value(obj, key, value)

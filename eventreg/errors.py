@@ -1,8 +1,13 @@
 """Error pages in the site's style, worded for people rather than HTTP."""
 
-from flask import render_template
+from flask import current_app, g, render_template, request
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, SecurityError
+
+from .database import is_unavailable, rollback_after_failure
+from .extensions import db, login_manager
 
 MESSAGES = {
     400: (_l("The request could not be understood"),
@@ -17,9 +22,31 @@ MESSAGES = {
     429: (_l("Too many attempts"), _l("Wait a few minutes and try again.")),
 }  # fmt: skip
 GENERIC = (_l("Something went wrong"), _l("The page could not be shown. Please try again."))
+UNAVAILABLE = (
+    _l("The site cannot answer right now"),
+    _l("Our database did not answer in time, so the page could not be shown. Wait a minute "
+       "and try again."),
+)  # fmt: skip
+
+
+def _as_visitor() -> None:
+    """Error pages show nothing of the login, so they look nothing up: otherwise
+    Flask-Login's template context would load the logged-in user from the database for the
+    page that says the database is not answering."""
+    if "_login_user" not in g:
+        g._login_user = login_manager.anonymous_user()
+
+
+def retry_after() -> dict[str, str]:
+    """Headers of a 503 answer: when to try again, and no cache keeps the answer."""
+    return {
+        "Retry-After": str(current_app.config["RETRY_AFTER_SECONDS"]),
+        "Cache-Control": "no-store",
+    }
 
 
 def _render_http_error(error: HTTPException):
+    _as_visitor()
     if isinstance(error, SecurityError):
         # A Host outside TRUSTED_HOSTS: no link can be built for it, so no page either.
         title, message = MESSAGES[400]
@@ -31,9 +58,30 @@ def _render_http_error(error: HTTPException):
 
 
 def _render_server_error(error):
+    _as_visitor()
     return render_template("errors/500.html"), 500
+
+
+def _render_database_unavailable(error: Exception):
+    """Any route, when the database is down, unreachable, too slow or out of connections:
+    a 503 page that asks nothing of the database, instead of a 500."""
+    if not is_unavailable(error):
+        raise error  # a fault in the code (a constraint, a bad query): the usual 500
+    # The driver's message, not str(error), which would log the statement's parameters.
+    original = getattr(error, "orig", None) or error
+    current_app.logger.warning(
+        "The database did not answer %s %s: %s: %s",
+        request.method, request.path, type(original).__name__, str(original).strip(),
+    )  # fmt: skip
+    rollback_after_failure(db.session)
+    _as_visitor()
+    title, message = UNAVAILABLE
+    page = render_template("errors/error.html", title=title, message=message)
+    return page, 503, retry_after()
 
 
 def init_app(app) -> None:
     app.register_error_handler(HTTPException, _render_http_error)
     app.register_error_handler(500, _render_server_error)
+    app.register_error_handler(DBAPIError, _render_database_unavailable)
+    app.register_error_handler(PoolTimeoutError, _render_database_unavailable)

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from eventreg.extensions import db
+from eventreg.mail.notifications import render
 from eventreg.models import Event, OutboxEmail, Registration
 from eventreg.services import registrations as service
 from tests.factories import make_event, make_registration
@@ -33,6 +34,7 @@ def _worker(database_url: str, outbox_dir: str, barrier, results, n: int, path: 
             "TESTING": True, "SECRET_KEY": "test-secret-key", "SQLALCHEMY_DATABASE_URI":
             database_url, "WTF_CSRF_ENABLED": False, "OUTBOX_DIR": outbox_dir,
             "REGISTRATION_LOCK_TIMEOUT_MS": TIMEOUT * 1000,
+            "DATABASE_STATEMENT_TIMEOUT_MS": TIMEOUT * 1000,  # above the lock wait, as usual
         })  # fmt: skip
         client = app.test_client()
         # Warm up (templates compiled, connections open) so the posts really coincide.
@@ -119,7 +121,7 @@ def test_fifty_simultaneous_registrations_never_exceed_ten_seats(crowd):
     # Ten seats; and the waiting-list email, written inside each registration's transaction,
     # tells the position at that moment: each place once, and the one the person really holds.
     emailed = {
-        email.registration_id: int(re.search(r"You are number (\d+)", email.body_text).group(1))
+        email.registration_id: int(re.search(r"You are number (\d+)", render(email).body_text)[1])
         for email in db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == "waiting"))
     }
     assert emailed == {r.id: service.waiting_position(r) for r in rows[SEATS:]}
