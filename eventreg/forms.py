@@ -9,7 +9,7 @@ from wtforms import EmailField, SearchField, StringField, TextAreaField, URLFiel
 from wtforms.validators import Length, ValidationError
 
 from .models.types import max_length
-from .text import is_one_line, normalise_newlines
+from .text import is_https_url, is_one_line, normalise_newlines
 
 # Input types a browser keeps on one line; a password or a hidden field is no text to clean.
 ONE_LINE_FIELDS = (StringField, SearchField, URLField, EmailField)
@@ -38,6 +38,16 @@ def one_line(form, field) -> None:
     lines (a browser never sends them from a one-line input; a crafted request can)."""
     if isinstance(field.data, str) and not is_one_line(field.data):
         raise ValidationError(ONE_LINE_MESSAGE)
+
+
+HTTPS_MESSAGE = _l("Enter a web address starting with https://.")
+
+
+def https_url(form, field) -> None:
+    """Links we show must be https:// (an http:// link can be changed on the way, and
+    javascript: is no link): online links and resources alike."""
+    if field.data and not is_https_url(field.data):
+        raise ValidationError(HTTPS_MESSAGE)
 
 
 class TextForm(FlaskForm):

@@ -2,6 +2,7 @@
 
 import re
 import unicodedata
+from urllib.parse import urlsplit
 
 import nh3
 from markdown_it import MarkdownIt
@@ -57,6 +58,21 @@ _CONTROLS_BUT_TAB_AND_LF = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 def is_one_line(value: str | None) -> bool:
     """Whether the text has no line break and no other control character."""
     return not CONTROL_CHARACTERS.search(value or "")
+
+
+def contains_line_break(value: str | None) -> bool:
+    """Line breaks (and other vertical separators) end an email header early."""
+    return any(char in (value or "") for char in "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def is_https_url(value: str | None) -> bool:
+    """A web address that starts with https:// and names a host: the only kind of link an
+    event or a resource may give (no unencrypted http://, no javascript:)."""
+    try:
+        parts = urlsplit((value or "").strip())
+    except ValueError:  # e.g. an unclosed [ in the host
+        return False
+    return parts.scheme.lower() == "https" and bool(parts.hostname)
 
 
 def normalise_newlines(value: str) -> str:

@@ -47,6 +47,13 @@ EVENT_STATUSES = {
     "cancelled": _l("Cancelled"),
 }
 
+# A registration's status in words (lists, exports, the audit log).
+REGISTRATION_STATUSES = {
+    "confirmed": _l("Confirmed seat"),
+    "waiting": _l("On the waiting list"),
+    "cancelled": _l("Cancelled registration"),
+}
+
 RESOURCE_KINDS = {
     "recording": _l("Recorded lecture"),
     "course": _l("Short course"),
@@ -62,6 +69,16 @@ SECTORS = {
     "private_person": _l("Private person"),
     "other": _l("Other"),
 }
+
+
+def municipality_named_in(text: str) -> str | None:
+    """The Halland municipality whose name the text contains ("Varbergs kommun",
+    "Biblioteket, Falkenberg"), or None."""
+    folded = (text or "").casefold()
+    for code, name in HALLAND_MUNICIPALITIES.items():
+        if name.casefold() in folded:
+            return code
+    return None
 
 
 def choices(vocabulary: dict) -> list[SelectChoice]:

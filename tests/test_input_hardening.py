@@ -220,7 +220,7 @@ def test_over_long_imported_texts_are_refused_and_nothing_is_stored(
     """The import used to take any description and to cut other texts short silently."""
     [row] = imports.parse_file("e.csv", csv_file(**{column: "x" * (limit + 1)}), varberg)
     assert not row.is_good
-    assert f"{column}: Write at most {limit} characters." in row.errors
+    assert f"Column “{column}”: Write at most {limit} characters." in row.errors
     preview = import_csv(organiser, varberg, csv_file(**{column: "x" * (limit + 1)}))
     assert "Write at most" in preview.text
     assert count(Event) == 0
@@ -236,7 +236,7 @@ def test_over_long_ics_texts_are_refused_not_cut_short(varberg):
     ).encode()
     [row] = imports.parse_file("e.ics", content, varberg)
     assert not row.is_good
-    assert "title: Write at most 200 characters." in row.errors
+    assert "SUMMARY: Write at most 200 characters." in row.errors  # the .ics property
 
 
 def test_over_long_texts_are_refused_by_the_admin_forms(admin):
@@ -351,7 +351,7 @@ def test_one_line_imported_columns_refuse_control_characters(organiser, varberg,
         assert "\x00" in value  # a NUL makes the whole file unreadable as text
     else:
         assert not row.is_good
-        assert f"{column}: {ONE_LINE_ERROR}" in row.errors
+        assert f"Column “{column}”: {ONE_LINE_ERROR}" in row.errors
     import_csv(organiser, varberg, csv_file(**{column: value}))
     assert count(Event) == 0
 
@@ -570,7 +570,7 @@ def test_a_capacity_over_the_limit_is_refused_on_every_path(organiser, varberg, 
     assert response.status_code == 400
     assert 'href="#capacity"' in response.text
     [row] = imports.parse_file("e.csv", csv_file(capacity=capacity), varberg)
-    assert f"capacity: Enter a number of seats from 0 to {MAX_CAPACITY}." in row.errors
+    assert f"Column “capacity”: Enter a number of seats from 0 to {MAX_CAPACITY}." in row.errors
     import_csv(organiser, varberg, csv_file(capacity=capacity))
     assert count(Event) == 0
     [row] = imports.parse_file("e.csv", csv_file(capacity=str(MAX_CAPACITY)), varberg)

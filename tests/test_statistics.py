@@ -5,6 +5,7 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask_babel import force_locale
 
 from eventreg.extensions import db
 from eventreg.models import utcnow
@@ -99,14 +100,17 @@ def test_no_data_gives_zeros_not_errors():
 
 
 def test_csv_of_the_figures(figures):
-    data = statistics.figures_csv(figures, {"total": "Alla", "theme": "Tema", "month": "Månad"})
+    with force_locale("sv"):
+        data = statistics.figures_csv(figures, {"total": "Alla", "theme": "Tema",
+                                                "month": "Månad"})  # fmt: skip
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0][0] == "Dimension"
-    assert rows[1] == ["Alla", "Alla", "5", "1", "1", "2", "50.0"]
-    assert ["Tema", "Hälsa", "4", "1", "1", "2", "50.0"] in rows
-    assert ["Tema", "Arbete", "2", "0", "0", "0", ""] in rows
-    assert ["Månad", "2026-04", "2", "0", "0", "0", ""] in rows
+    assert rows[0][:3] == ["Dimension", "Grupp", "Evenemang"]  # Swedish by default
+    # Events, registered, attended, no-shows, basis, rate with a decimal comma, demand.
+    assert rows[1] == ["Alla", "Alla", "3", "5", "1", "1", "2", "50,0", "0"]
+    assert ["Tema", "Hälsa", "2", "4", "1", "1", "2", "50,0", "0"] in rows
+    assert ["Tema", "Arbete", "1", "2", "0", "0", "0", "", "0"] in rows
+    assert ["Månad", "2026-04", "1", "2", "0", "0", "0", "", ""] in rows
 
 
 def test_bar_chart_has_labels_and_numbers_and_no_colour_dependence():

@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     EmailField,
     IntegerField,
     PasswordField,
@@ -22,10 +23,11 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     Regexp,
+    ValidationError,
 )
 
 from .. import vocab
-from ..forms import TextForm, longest
+from ..forms import TextForm, YearsBetween, https_url, longest
 from ..models import Organisation, Resource, Theme, User
 from ..models.types import MAX_ROW_ID
 from ..organiser.forms import CheckboxListField, StrongPassword
@@ -36,9 +38,9 @@ SLUG = Regexp(
 
 
 class ThemeForm(TextForm):
+    # Empty: made from the Swedish name (admin.operations.save_theme).
     slug = StringField(
-        _l("Address name (slug)"),
-        validators=[DataRequired(_l("Enter an address name.")), longest(Theme.slug), SLUG],
+        _l("Address name (slug)"), validators=[Optional(), longest(Theme.slug), SLUG]
     )
     name_sv = StringField(
         _l("Name in Swedish"),
@@ -54,8 +56,9 @@ class ThemeForm(TextForm):
     description_en = TextAreaField(
         _l("Description in English"), validators=[longest(Theme.description_en)]
     )
+    # Empty: a new theme goes last, an edited one keeps its place.
     position = IntegerField(
-        _l("Position in lists"), default=0, validators=[Optional(), NumberRange(min=0, max=10000)]
+        _l("Position in lists"), validators=[Optional(), NumberRange(min=0, max=10000)]
     )
 
 
@@ -70,7 +73,7 @@ class ResourceForm(TextForm):
         validators=[
             DataRequired(_l("Enter a web address.")),
             longest(Resource.url),
-            URL(message=_l("Enter a web address starting with https://.")),
+            https_url,
         ],
     )
     description = TextAreaField(_l("Description"), validators=[longest(Resource.description)])
@@ -161,3 +164,20 @@ class AuditFilterForm(FlaskForm):
             NumberRange(min=1, max=MAX_ROW_ID, message=_l("No event has this number.")),
         ],
     )
+    user_id = SelectField(_l("Made by"), validators=[Optional()], default="")
+    # The log covers this registry's years; far-off dates are typing mistakes.
+    fran = DateField(_l("From"), validators=[Optional(), YearsBetween(2000, 2100)])
+    till = DateField(_l("Until"), validators=[Optional(), YearsBetween(2000, 2100)])
+    sida = IntegerField(
+        _l("Page"), default=1, validators=[Optional(), NumberRange(min=1, max=MAX_ROW_ID)]
+    )
+
+    def __init__(self, users, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user_id.choices = [SelectChoice("", _l("Anyone"))] + [
+            SelectChoice(str(u.id), u.name) for u in users
+        ]
+
+    def validate_till(self, field):
+        if field.data and self.fran.data and field.data < self.fran.data:
+            raise ValidationError(_l("The end date must not be before the start date."))

@@ -1,15 +1,27 @@
 """What the administration pages do: add, change and remove themes, resources,
 organisations and accounts. Functions flush; the view commits. Changes are audit-logged."""
 
+import secrets
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
 from ..extensions import db
-from ..models import AuditEntry, Event, Membership, Organisation, Resource, Theme, User
+from ..models import (
+    AuditEntry,
+    Event,
+    Membership,
+    Organisation,
+    Resource,
+    Theme,
+    User,
+    event_theme,
+)
+from ..models.types import max_length
 from ..models.users import normalise_email
 from ..services.audit import diff
+from ..text import is_https_url, slugify
 
 
 class AdminRuleError(Exception):
@@ -36,12 +48,31 @@ def _save(obj, names: tuple[str, ...], values: dict[str, Any]) -> dict:
     return diff(before, {name: getattr(obj, name) for name in names})
 
 
+def free_theme_slug(name: str, theme: Theme | None = None) -> str:
+    """An address name made from a theme's name ("Jämlik hälsa" → jamlik-halsa), with a
+    number added if another theme has it already."""
+    base = slugify(name, max_length(Theme.slug) - 4) or "tema"
+    taken = set(db.session.scalars(
+        select(Theme.slug).where(Theme.slug.startswith(base, autoescape=True))
+    )) - ({theme.slug} if theme is not None else set())  # fmt: skip
+    slug, number = base, 2
+    while slug in taken:
+        slug, number = f"{base}-{number}", number + 1
+    return slug
+
+
 def save_theme(theme: Theme | None, values: dict[str, Any], user: User) -> Theme:
-    """Create (theme=None) or change a theme; the slug must be free."""
+    """Create (theme=None) or change a theme. The slug must be free; left empty, it is made
+    from the Swedish name. A new theme without a position goes last in lists."""
+    if not values.get("slug"):
+        values = {**values, "slug": free_theme_slug(values["name_sv"], theme)}
     clash = db.session.scalar(select(Theme).where(Theme.slug == values["slug"]))
     if clash is not None and clash is not theme:
         raise AdminRuleError(_("Another theme already uses this address name."), "slug")
-    values = {**values, "position": values.get("position") or 0}
+    position = values.get("position")
+    if position is None:
+        position = theme.position if theme is not None else _next_theme_position()
+    values = {**values, "position": position}
     created = theme is None
     theme = theme or Theme()
     changes = _save(theme, THEME_FIELDS, values)
@@ -51,10 +82,21 @@ def save_theme(theme: Theme | None, values: dict[str, Any], user: User) -> Theme
     return theme
 
 
+def theme_event_counts() -> dict[int, int]:
+    """How many events each theme has (themes without any are left out)."""
+    rows = db.session.execute(
+        select(event_theme.c.theme_id, func.count()).group_by(event_theme.c.theme_id)
+    )
+    return dict(rows.all())
+
+
+def _next_theme_position() -> int:
+    last = db.session.scalar(select(func.max(Theme.position)))
+    return 0 if last is None else last + 1
+
+
 def delete_theme(theme: Theme, user: User) -> None:
     """Remove a theme; events keep their other themes and resources go with it."""
-    from ..models import event_theme
-
     db.session.execute(delete(event_theme).where(event_theme.c.theme_id == theme.id))
     _log("admin.theme.delete", theme.name_sv, user, {"slug": [theme.slug, None]})
     db.session.delete(theme)
@@ -64,6 +106,9 @@ def delete_theme(theme: Theme, user: User) -> None:
 def save_resource(
     resource: Resource | None, theme: Theme, values: dict[str, Any], user: User
 ) -> Resource:
+    """Create (resource=None) or change a resource; its link must be https://."""
+    if not is_https_url(values.get("url")):
+        raise AdminRuleError(_("Enter a web address starting with https://."), "url")
     created = resource is None
     resource = resource or Resource(theme=theme)
     changes = _save(resource, RESOURCE_FIELDS, {**values, "position": values.get("position") or 0})
@@ -97,6 +142,15 @@ def save_organisation(
     return organisation
 
 
+def event_counts() -> dict[int, int]:
+    """How many events (of any status) each organisation has; organisations without any
+    are left out."""
+    rows = db.session.execute(
+        select(Event.organisation_id, func.count()).group_by(Event.organisation_id)
+    )
+    return dict(rows.all())
+
+
 def delete_organisation(organisation: Organisation, user: User) -> None:
     """Remove an organisation that has no events (events are history and stay)."""
     has_events = db.session.scalar(
@@ -128,8 +182,6 @@ def save_user(
             _("You cannot remove your own administrator right or switch off your own account."),
             "is_admin",
         )
-    if account is None and not values.get("password"):
-        raise AdminRuleError(_("Give the new account a password."), "password")
     known = set(db.session.scalars(select(Organisation.id).where(Organisation.id.in_(
         organisation_ids))))  # fmt: skip
     if set(organisation_ids) - known:
@@ -141,7 +193,11 @@ def save_user(
     account.is_admin, account.active = bool(values["is_admin"]), bool(values["active"])
     if before["active"] and not account.active:
         account.end_sessions()  # switched off: logged out everywhere, also if switched on again
-    if values.get("password"):
+    if created:
+        # Nobody knows this password: the new user chooses their own through the invitation
+        # (organiser.accounts.invite), so an administrator never knows anyone's password.
+        account.set_password(secrets.token_urlsafe(32))
+    elif values.get("password"):
         account.set_password(values["password"])
     current = {m.organisation_id: m for m in account.memberships}
     account.memberships = [
@@ -150,7 +206,7 @@ def save_user(
     db.session.add(account)
     db.session.flush()
     changes = diff(before, _account_state(account))
-    if values.get("password"):
+    if values.get("password") and not created:
         changes["password"] = ["…", "…"]
     if changes:
         _log("admin.user." + ("create" if created else "update"), account.email, acting, changes)

@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Organisation, Resource, Theme, User
+from ..organiser import accounts
 from ..organiser.access import admin_required
 from ..organiser.forms import ConfirmForm
 from ..security import keep_out_of_caches
@@ -59,16 +60,24 @@ def index():
     return render_template("admin/index.html")
 
 
+AUDIT_ENTRIES_PER_PAGE = 50
+
+
 @bp.get("/logg")
 def audit_log():
-    form = AuditFilterForm(request.args)
+    form = AuditFilterForm(audit.users_in_log(), request.args)
     if not form.validate():
-        return render_template("admin/audit_log.html", form=form, history=[]), 400
-    history = audit.audit_entries(
-        event_id=form.event_id.data, action_prefix=form.action.data or None, limit=500
+        return render_template("admin/audit_log.html", form=form, history=[], page=None), 400
+    filters = audit.AuditFilter(
+        event_id=form.event_id.data,
+        user_id=int(form.user_id.data) if form.user_id.data else None,
+        action_prefix=form.action.data or None,
+        date_from=form.fran.data,
+        date_to=form.till.data,
     )
+    page = audit.audit_page(filters, form.sida.data or 1, AUDIT_ENTRIES_PER_PAGE)
     return render_template(
-        "admin/audit_log.html", form=form, history=history, labels=audit.ACTION_LABELS
+        "admin/audit_log.html", form=form, history=audit.present(page.items), page=page
     )
 
 
@@ -78,7 +87,10 @@ def audit_log():
 @bp.get("/teman")
 def list_themes():
     themes = all_themes()
-    return render_template("admin/themes.html", themes=themes, confirm_form=ConfirmForm())
+    return render_template(
+        "admin/themes.html", themes=themes, confirm_form=ConfirmForm(),
+        event_counts=operations.theme_event_counts(),
+    )  # fmt: skip
 
 
 @bp.route("/teman/nytt", methods=["GET", "POST"])
@@ -126,10 +138,14 @@ def edit_resource(theme_id: int | None = None, resource_id: int | None = None):
     form = ResourceForm(obj=resource)
     if form.validate_on_submit():
         values = _values(form, operations.RESOURCE_FIELDS)
-        operations.save_resource(resource, theme, values, current_user)
-        db.session.commit()
-        flash(_("The resource is saved."), "success")
-        return redirect(url_for(".list_themes"))
+        try:
+            operations.save_resource(resource, theme, values, current_user)
+        except AdminRuleError as error:
+            _apply_rule_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The resource is saved."), "success")
+            return redirect(url_for(".list_themes"))
     status = 400 if form.errors else 200
     return render_template(
         "admin/resource_form.html", form=form, resource=resource, theme=theme
@@ -154,8 +170,9 @@ def delete_resource(resource_id: int):
 def list_organisations():
     organisations = all_organisations()
     return render_template(
-        "admin/organisations.html", organisations=organisations, confirm_form=ConfirmForm()
-    )
+        "admin/organisations.html", organisations=organisations, confirm_form=ConfirmForm(),
+        event_counts=operations.event_counts(),
+    )  # fmt: skip
 
 
 @bp.route("/organisationer/ny", methods=["GET", "POST"])
@@ -183,10 +200,14 @@ def edit_organisation(organisation_id: int | None = None):
 @bp.route("/organisationer/<id:organisation_id>/ta-bort", methods=["GET", "POST"])
 def delete_organisation(organisation_id: int):
     organisation = _get(Organisation, organisation_id)
+    events = operations.event_counts().get(organisation.id, 0)
+    if request.method == "GET" and events:
+        # Nothing to confirm: say why it cannot be removed instead of offering a button.
+        flash(_("%(name)s has %(count)d events, so it cannot be removed. Events are kept as "
+                "history.", name=organisation.name, count=events), "error")  # fmt: skip
+        return redirect(url_for(".list_organisations"))
     if request.method == "GET":
-        consequence = _(
-            "Its members lose access to it. An organisation with events cannot be removed."
-        )
+        consequence = _("Its members lose access to it.")
         return _confirm_delete(organisation.name, consequence)
     try:
         operations.delete_organisation(organisation, current_user)
@@ -214,19 +235,32 @@ def edit_user(user_id: int | None = None):
     account = _get(User, user_id) if user_id else None
     organisations = all_organisations()
     form = UserForm(organisations, obj=account)
+    if account is None:
+        # A new account chooses its own password through the invitation it is sent.
+        del form.password
+        del form.password_again
     if request.method == "GET" and account is not None:
         form.organisation_ids.data = sorted(account.organisation_ids)
     if form.validate_on_submit():
-        values = _values(form, ("email", "name", "is_admin", "active", "password"))
+        values = _values(form, ("email", "name", "is_admin", "active"))
+        values["password"] = form.password.data if account is not None else None
         try:
-            operations.save_user(account, values, form.organisation_ids.data or [], current_user)
+            saved = operations.save_user(
+                account, values, form.organisation_ids.data or [], current_user
+            )
+            if account is None:
+                accounts.invite(saved)  # the new user chooses their own password
         except AdminRuleError as error:
             _apply_rule_error(form, error)
         else:
             if _commit_or_error(form, "email"):
                 if values["password"] and account is not None and account.id == current_user.id:
                     login_user(account)  # a new password ended every session but this one
-                flash(_("The account is saved."), "success")
+                if account is None:
+                    flash(_("The account is saved. An invitation to choose a password is on "
+                            "its way to %(email)s.", email=saved.email), "success")  # fmt: skip
+                else:
+                    flash(_("The account is saved."), "success")
                 return redirect(url_for(".list_users"))
     status = 400 if form.errors else 200
     return render_template("admin/user_form.html", form=form, account=account), status

@@ -92,9 +92,10 @@ class Event(db.Model):
     municipality: Mapped[str] = mapped_column(String(20), index=True)  # vocab.MUNICIPALITIES
     online_url: Mapped[str | None] = mapped_column(String(1000))
 
-    step_free_access: Mapped[bool] = mapped_column(default=False)
-    hearing_loop: Mapped[bool] = mapped_column(default=False)
-    sign_language_interpretation: Mapped[bool] = mapped_column(default=False)
+    # Yes (True), no (False) or not stated (None): "no" only when an organiser says so.
+    step_free_access: Mapped[bool | None] = mapped_column()
+    hearing_loop: Mapped[bool | None] = mapped_column()
+    sign_language_interpretation: Mapped[bool | None] = mapped_column()
     accessibility_notes: Mapped[str] = mapped_column(
         Text, default="", info={"max_length": 2_000}
     )

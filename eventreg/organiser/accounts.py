@@ -15,6 +15,7 @@ from zxcvbn import zxcvbn
 from ..extensions import db, limiter, login_manager
 from ..models import User, utcnow
 from ..models.users import _DUMMY_HASH, check_dummy_password, normalise_email
+from . import notifications
 
 
 def init_app(app: Flask) -> None:
@@ -30,6 +31,9 @@ def init_app(app: Flask) -> None:
         "LOGIN_ACCOUNT_RATE_LIMIT", "1000 per minute" if app.testing else "10 per 15 minutes"
     )
     app.config.setdefault("PASSWORD_RESET_MAX_AGE", 3600)  # seconds a reset link is valid
+    # Seconds the link in a new account's invitation is valid: a new colleague may not read
+    # their email the same hour.
+    app.config.setdefault("INVITATION_MAX_AGE", 7 * 24 * 3600)
     limiter.init_app(app)
 
     login_manager.init_app(app)
@@ -170,18 +174,37 @@ def _password_fingerprint(user: User) -> str:
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:20]
 
 
-def password_reset_token(user: User) -> str:
-    serializer = URLSafeTimedSerializer(current_app.secret_key, salt=RESET_SALT)
+# A new account's invitation is a reset link (the same page, used once) that lives longer;
+# its own salt keeps a reset link from being read with the invitation's longer lifetime.
+INVITATION_SALT = "eventreg.organiser.invitation"
+TOKEN_LIFETIMES = {RESET_SALT: "PASSWORD_RESET_MAX_AGE", INVITATION_SALT: "INVITATION_MAX_AGE"}
+
+
+def password_reset_token(user: User, salt: str = RESET_SALT) -> str:
+    serializer = URLSafeTimedSerializer(current_app.secret_key, salt=salt)
     return serializer.dumps([user.id, _password_fingerprint(user)])
 
 
+def invitation_token(user: User) -> str:
+    """The link in a new account's invitation to choose its own password."""
+    return password_reset_token(user, INVITATION_SALT)
+
+
+def _signed_user(token: str):
+    for salt, lifetime in TOKEN_LIFETIMES.items():
+        serializer = URLSafeTimedSerializer(current_app.secret_key, salt=salt)
+        try:
+            return serializer.loads(token, max_age=current_app.config[lifetime])
+        except (BadSignature, ValueError, TypeError):
+            continue
+    raise BadSignature("no valid reset or invitation token")
+
+
 def user_from_reset_token(token: str) -> User | None:
-    """The active user a valid, unexpired, unused reset token is for; else None."""
-    serializer = URLSafeTimedSerializer(current_app.secret_key, salt=RESET_SALT)
+    """The active user a valid, unexpired, unused reset (or invitation) token is for; else
+    None."""
     try:
-        user_id, fingerprint = serializer.loads(
-            token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"]
-        )
+        user_id, fingerprint = _signed_user(token)
     except (BadSignature, ValueError, TypeError):
         return None
     user = db.session.get(User, user_id) if isinstance(user_id, int) else None
@@ -198,19 +221,23 @@ def request_password_reset(email: str) -> None:
     its timing reveals who has an account: a token is made and an email rendered, written
     to the outbox and flushed either way; for an unknown email that write is then taken
     back (a rolled-back savepoint), so nothing is sent."""
-    from .notifications import queue_password_reset
-
     user = get_user_by_email(email)
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
     known = user is not None and user.active
     if not known:
         user = User(id=0, email="nobody@example.invalid", name="", password_hash=_DUMMY_HASH)
     savepoint = db.session.begin_nested()
-    queue_password_reset(user, password_reset_token(user), minutes)
+    notifications.queue_password_reset(user, password_reset_token(user), minutes)
     if known:
         savepoint.commit()
     else:
         savepoint.rollback()
+
+
+def invite(user: User) -> None:
+    """Queue a new account's invitation: a link to choose its own password."""
+    days = current_app.config["INVITATION_MAX_AGE"] // (24 * 3600)
+    notifications.queue_invitation(user, invitation_token(user), days)
 
 
 def reset_password(user: User, new_password: str) -> None:

@@ -6,16 +6,30 @@ import base64
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.exc import OperationalError
 
+from ..errors import retry_after
 from ..extensions import db
 from ..i18n import current_language
+from ..mail.links import check_in_url
 from ..services import attendees
 from ..services.attendees import AttendeeRuleError
 from ..services.registrations import UnsafeHeaderValue
 from ..text import slugify
-from .access import event_or_403
-from .forms import CheckInSearchForm, ConfirmForm, MessageForm, add_registration_form_class
+from .access import event_or_403, parse_row_id
+from .busy import nothing_changed
+from .forms import (
+    CheckInSearchForm,
+    ConfirmForm,
+    MessageForm,
+    RegistrationListForm,
+    add_registration_form_class,
+)
+from .notifications import queue_organiser_message_test, render_organiser_message_sample
 from .views import bp
+
+# Empty lines at the end of the printed attendance sheet, for people who come unregistered.
+WALK_IN_ROWS = 8
 
 
 def _registration_or_404(event, registration_id: int):
@@ -31,15 +45,44 @@ def _back_to_list(event_id: int):
 @login_required
 def list_registrations(event_id: int):
     event = event_or_403(event_id)
+    form = RegistrationListForm(request.args)
     groups = attendees.registrations_by_status(event)
     needs = attendees.needs_summary(groups["confirmed"] + groups["waiting"])
+    valid = form.validate()
+    shown = attendees.search_registrations(
+        groups, form.sok.data if valid else "", form.ordning.data if valid else ""
+    )
     return render_template(
         "organiser/registrations.html",
         event=event,
         groups=groups,
+        shown=shown,
+        # The waiting list's order is the order seats are given in, whatever the sorting.
+        places={r.id: n for n, r in enumerate(groups["waiting"], start=1)},
+        form=form,
+        searching=valid and bool(form.sok.data),
         needs=needs,
         confirm_form=ConfirmForm(),
-    )
+    ), (200 if valid else 400)
+
+
+# The registrations list's selection: checkboxes named CHOSEN, and CHOICE_MADE=1 to tell
+# "nobody chosen" apart from a link that means everyone.
+CHOSEN = "valda"
+CHOICE_MADE = "urval"
+
+
+def _chosen_ids() -> list[int] | None:
+    """The registration ids chosen on the list, or None when no choice was made."""
+    if request.values.get(CHOICE_MADE) != "1":
+        return None
+    ids = (parse_row_id(raw) for raw in request.values.getlist(CHOSEN))
+    return sorted({i for i in ids if i is not None})
+
+
+def _nobody_chosen(event_id: int):
+    flash(_("Choose at least one person in the list first."), "error")
+    return _back_to_list(event_id)
 
 
 @bp.route("/evenemang/<id:event_id>/anmalningar/ny", methods=["GET", "POST"])
@@ -55,22 +98,39 @@ def add_registration(event_id: int):
         except (AttendeeRuleError, UnsafeHeaderValue) as error:
             db.session.rollback()
             form.email.errors.append(getattr(error, "message", str(error)))
+        except OperationalError as error:
+            nothing_changed(error)  # the form again, as typed
+            page = render_template("organiser/add_registration.html", form=form, event=event)
+            return page, 503, retry_after()
         else:
+            # Read before the commit expires them: the answer needs no query after it.
+            name, has_seat = registration.name, registration.is_confirmed
             db.session.commit()
-            if registration.is_confirmed:
-                flash(_("%(name)s is registered with a seat.", name=registration.name), "success")
+            if has_seat:
+                flash(_("%(name)s is registered with a seat.", name=name), "success")
             else:
-                flash(_("%(name)s is on the waiting list.", name=registration.name), "success")
-            return _back_to_list(event.id)
+                flash(_("%(name)s is on the waiting list.", name=name), "success")
+            return _back_to_list(event_id)
     status = 400 if form.errors else 200
     return render_template("organiser/add_registration.html", form=form, event=event), status
 
 
-@bp.post("/evenemang/<id:event_id>/anmalningar/<id:registration_id>/avboka")
+@bp.route(
+    "/evenemang/<id:event_id>/anmalningar/<id:registration_id>/avboka", methods=["GET", "POST"]
+)
 @login_required
 def cancel_registration(event_id: int, registration_id: int):
+    """GET asks first (what happens to the seat, who is emailed); POST cancels."""
     event = event_or_403(event_id)
     registration = _registration_or_404(event, registration_id)
+    if request.method == "GET":
+        if not registration.is_active:
+            flash(_("The registration is already cancelled."), "info")
+            return _back_to_list(event.id)
+        return render_template(
+            "organiser/cancel_registration.html", event=event, registration=registration,
+            next_in_line=attendees.seat_goes_to(registration), form=ConfirmForm(),
+        )  # fmt: skip
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
@@ -78,11 +138,50 @@ def cancel_registration(event_id: int, registration_id: int):
     except AttendeeRuleError as error:
         db.session.rollback()
         flash(error.message, "error")
+    except OperationalError as error:
+        nothing_changed(error)
     else:
         db.session.commit()
         flash(_("The registration is cancelled."), "success")
         if promoted:
             flash(_("%(count)d from the waiting list got a seat.", count=len(promoted)), "success")
+    return _back_to_list(event_id)
+
+
+@bp.route(
+    "/evenemang/<id:event_id>/anmalningar/<id:registration_id>/aterstall",
+    methods=["GET", "POST"],
+)
+@login_required
+def restore_registration(event_id: int, registration_id: int):
+    """GET says what restoring a cancelled registration does now (a seat, or which place on
+    the waiting list); POST restores it and emails the person."""
+    event = event_or_403(event_id)
+    registration = _registration_or_404(event, registration_id)
+    if request.method == "GET":
+        outlook = attendees.restore_outlook(registration)
+        if outlook.problem:
+            flash(outlook.problem, "error")
+            return _back_to_list(event.id)
+        return render_template(
+            "organiser/restore_registration.html", event=event, registration=registration,
+            outlook=outlook, form=ConfirmForm(),
+        )  # fmt: skip
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        attendees.restore_registration(registration, current_user)
+    except AttendeeRuleError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        if registration.is_confirmed:
+            flash(_("%(name)s is registered again, with a seat, and is told by email.",
+                    name=registration.name), "success")  # fmt: skip
+        else:
+            flash(_("%(name)s is on the waiting list again, and is told by email.",
+                    name=registration.name), "success")  # fmt: skip
     return _back_to_list(event.id)
 
 
@@ -98,23 +197,31 @@ def promote_registration(event_id: int, registration_id: int):
     except AttendeeRuleError as error:
         db.session.rollback()
         flash(error.message, "error")
+    except OperationalError as error:
+        nothing_changed(error)
     else:
+        name = registration.name  # before the commit expires it
         db.session.commit()
-        flash(_("%(name)s has a seat now and is told by email.", name=registration.name),
-              "success")  # fmt: skip
-    return _back_to_list(event.id)
+        flash(_("%(name)s has a seat now and is told by email.", name=name), "success")
+    return _back_to_list(event_id)
 
 
 @bp.route("/evenemang/<id:event_id>/meddelande", methods=["GET", "POST"])
 @login_required
 def message_registrants(event_id: int):
     event = event_or_403(event_id)
+    chosen_ids = _chosen_ids()
+    if chosen_ids == []:
+        return _nobody_chosen(event.id)
+    chosen = attendees.chosen_registrations(event, chosen_ids) if chosen_ids else None
     form = MessageForm()
-    if form.validate_on_submit():
+    step = request.form.get(MESSAGE_STEP)
+    if form.validate_on_submit() and step == "send":
         try:
             count = attendees.message_registrants(
-                event, form.subject.data, form.body.data, current_user
-            )
+                event, form.subject.data, form.body.data, current_user,
+                registration_ids=chosen_ids,
+            )  # fmt: skip
         except AttendeeRuleError as error:
             db.session.rollback()
             form.subject.errors.append(error.message)
@@ -122,16 +229,54 @@ def message_registrants(event_id: int):
             db.session.commit()
             flash(_("The message is on its way to %(count)d people.", count=count), "success")
             return _back_to_list(event.id)
+    elif form.validate_on_submit() and step != "edit":
+        return _message_preview(event, form, chosen, send_test=step == "test")
     status = 400 if form.errors else 200
-    return render_template("organiser/message.html", form=form, event=event), status
+    return render_template(
+        "organiser/message.html", form=form, event=event, chosen=chosen,
+        chosen_field=CHOSEN, choice_field=CHOICE_MADE,
+    ), status  # fmt: skip
+
+
+# The message page's steps, named by its buttons: "preview" (the form's own button, and
+# what a post without a step gets), "test" (a test to the organiser, then the preview
+# again), "send", and "edit" (back to the form with what was typed).
+MESSAGE_STEP = "message_step"
+
+
+def _message_preview(event, form, chosen, *, send_test: bool):
+    """The message as the people registered will get it, how many they are, and the
+    buttons to send it, send a test to oneself, or change it. The text travels in hidden
+    inputs (no script, nothing stored)."""
+    subject, body = form.subject.data, form.body.data
+    if send_test:
+        queue_organiser_message_test(event, current_user, subject, body)
+        db.session.commit()
+        flash(_("A test is on its way to %(email)s.", email=current_user.email), "success")
+    if chosen is None:
+        recipients = attendees.count_active(event)
+    else:
+        recipients = sum(1 for registration in chosen if registration.is_active)
+    full_subject, text, _html = render_organiser_message_sample(event, subject, body)
+    return render_template(
+        "organiser/message_preview.html", event=event, form=form, chosen=chosen,
+        chosen_field=CHOSEN, choice_field=CHOICE_MADE, step=MESSAGE_STEP,
+        recipients=recipients, preview_subject=full_subject, preview_text=text,
+    )  # fmt: skip
 
 
 @bp.get("/evenemang/<id:event_id>/anmalningar.csv")
 @login_required
 def export_registrations(event_id: int):
     event = event_or_403(event_id)
-    groups = attendees.registrations_by_status(event)
-    rows = groups["confirmed"] + groups["waiting"] + groups["cancelled"]
+    chosen_ids = _chosen_ids()
+    if chosen_ids == []:
+        return _nobody_chosen(event.id)
+    if chosen_ids is None:
+        groups = attendees.registrations_by_status(event)
+        rows = groups["confirmed"] + groups["waiting"] + groups["cancelled"]
+    else:
+        rows = attendees.chosen_registrations(event, chosen_ids)
     filename = f"anmalningar-{slugify(event.title, 60)}-{event.id}.csv"
     return Response(
         attendees.registrations_csv(rows),
@@ -149,7 +294,12 @@ def attendance_sheet(event_id: int):
     event = event_or_403(event_id)
     confirmed = attendees.registrations_by_status(event)["confirmed"]
     confirmed.sort(key=lambda r: (r.name or "").casefold())
-    return render_template("organiser/attendance_sheet.html", event=event, attendees=confirmed)
+    return render_template(
+        "organiser/attendance_sheet.html",
+        event=event,
+        attendees=confirmed,
+        walk_in_rows=WALK_IN_ROWS,
+    )
 
 
 @bp.get("/evenemang/<id:event_id>/incheckning")
@@ -157,25 +307,25 @@ def attendance_sheet(event_id: int):
 def check_in(event_id: int):
     event = event_or_403(event_id)
     form = CheckInSearchForm(request.args)
-    results = attendees.find_for_check_in(event, form.q.data or "") if form.validate() else []
+    query = (form.q.data or "").strip() if form.validate() else ""
+    door = attendees.door_list(event, query)
+    # A QR code per person found (to show someone their code), not for the whole list.
     qr_codes = {
         r.id: base64.b64encode(
-            attendees.qr_svg(attendees.check_in_url(event, r.check_in_code)).encode()
+            attendees.qr_svg(check_in_url(event, r.check_in_code)).encode()
         ).decode()
-        for r in results
+        for r in (door.shown if query else [])
     }
-    groups = attendees.registrations_by_status(event)
-    checked_in = sum(1 for r in groups["confirmed"] if r.attended_at)
     return render_template(
         "organiser/check_in.html",
         event=event,
         form=form,
-        results=results,
+        door=door,
         qr_codes=qr_codes,
-        searched=bool(form.q.data),
-        confirmed_count=len(groups["confirmed"]),
-        checked_in_count=checked_in,
+        searched=bool(query),
         confirm_form=ConfirmForm(),
+        # Outside the event's day each check-in says "anyway" (see check_in_registration).
+        check_in_closed=attendees.check_in_closed_message(event),
     ), (200 if not form.errors else 400)
 
 
@@ -191,16 +341,23 @@ def check_in_registration(event_id: int, registration_id: int):
         if undo:
             attendees.undo_check_in(registration, current_user)
         else:
-            newly = attendees.check_in(registration, current_user)
+            newly = attendees.check_in(
+                registration, current_user, anyway=request.form.get("anyway") == "1"
+            )
     except AttendeeRuleError as error:
         db.session.rollback()
         flash(error.message, "error")
+    except OperationalError as error:
+        nothing_changed(error)
     else:
+        name = registration.name  # before the commit expires it
         db.session.commit()
         if undo:
-            flash(_("%(name)s is no longer checked in.", name=registration.name), "success")
+            flash(_("%(name)s is no longer checked in.", name=name), "success")
         elif newly:
-            flash(_("%(name)s is checked in.", name=registration.name), "success")
+            flash(_("%(name)s is checked in.", name=name), "success")
         else:
-            flash(_("%(name)s was already checked in.", name=registration.name), "info")
-    return redirect(url_for(".check_in", event_id=event.id, q=request.form.get("q") or None))
+            flash(_("%(name)s was already checked in.", name=name), "info")
+    # Back to an empty search with focus (autofocus; a #fragment would cancel it), the name
+    # confirmed right above it: the next person is searched for without scrolling back.
+    return redirect(url_for(".check_in", event_id=event_id))

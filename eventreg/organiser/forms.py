@@ -1,5 +1,7 @@
 """Forms of the organiser area. Labels are lazily translated."""
 
+from datetime import datetime
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -9,6 +11,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     PasswordField,
+    RadioField,
     SearchField,
     SelectChoice,
     SelectField,
@@ -18,7 +21,6 @@ from wtforms import (
     URLField,
 )
 from wtforms.validators import (
-    URL,
     DataRequired,
     Email,
     EqualTo,
@@ -31,7 +33,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import vocab
-from ..forms import TextForm, longest
+from ..forms import TextForm, https_url, longest
 from ..models.events import MAX_CAPACITY, Event
 from ..services.catalogue import all_themes
 from ..services.events import (
@@ -127,7 +129,11 @@ class LocalDateTimeField(DateTimeLocalField):
     def _value(self):
         if self.raw_data:
             return " ".join(self.raw_data)
-        return utc_to_local(self.data).strftime("%Y-%m-%dT%H:%M") if self.data else ""
+        if not self.data:
+            return ""
+        local = utc_to_local(self.data)
+        # Seconds (from an import) are kept, so saving the form unchanged changes no time.
+        return local.strftime("%Y-%m-%dT%H:%M:%S" if local.second else "%Y-%m-%dT%H:%M")
 
 
 class SpeakersField(TextAreaField):
@@ -152,9 +158,13 @@ class SpeakersField(TextAreaField):
 
 class WholeNumberField(IntegerField):
     """An integer input with a plain-language error, and no second error from the
-    validators when the text was not a number."""
+    validators when the text was not a number. Empty is no number (`data` None), not an
+    error: whether that is allowed is the validators' call (Optional() for "no limit")."""
 
     def process_formdata(self, valuelist):
+        if valuelist and not str(valuelist[0]).strip():
+            self.data = None
+            return
         try:
             super().process_formdata(valuelist)
         except ValueError:
@@ -168,6 +178,38 @@ class WholeNumberField(IntegerField):
 class CheckboxListField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+# The answers to a yes-or-no question that may be left unanswered, as posted and as stored.
+YES_NO_NOT_STATED = {"y": True, "n": False, "": None}
+
+
+def _yes_no_not_stated(value):
+    if value is None or isinstance(value, bool):
+        return value
+    if value in YES_NO_NOT_STATED:
+        return YES_NO_NOT_STATED[value]
+    raise ValueError(_l("Choose yes, no or not stated."))
+
+
+class YesNoNotStatedField(RadioField):
+    """Yes, no or not stated, as radio buttons; `data` is True, False or None. Not posted
+    at all is "not stated" (never a silent "no")."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("choices", [
+            SelectChoice("y", _l("Yes")),
+            SelectChoice("n", _l("No")),
+            SelectChoice("", _l("Not stated")),
+        ])  # fmt: skip
+        super().__init__(label, validators, coerce=_yes_no_not_stated, **kwargs)
+
+    def process_formdata(self, valuelist):
+        try:
+            self.data = _yes_no_not_stated(valuelist[0] if valuelist else "")
+        except ValueError:
+            self.data = None
+            raise
 
 
 class EventForm(TextForm):
@@ -198,12 +240,11 @@ class EventForm(TextForm):
     address = StringField(_l("Address"), validators=[Optional(), longest(Event.address)])
     online_url = URLField(
         _l("Link for online participation"),
-        validators=[Optional(), longest(Event.online_url),
-                    URL(message=_l("Enter a web address starting with https://."))],
+        validators=[Optional(), longest(Event.online_url), https_url],
     )
-    step_free_access = BooleanField(_l("Step-free access"))
-    hearing_loop = BooleanField(_l("Hearing loop"))
-    sign_language_interpretation = BooleanField(_l("Sign language interpretation"))
+    step_free_access = YesNoNotStatedField(_l("Step-free access"))
+    hearing_loop = YesNoNotStatedField(_l("Hearing loop"))
+    sign_language_interpretation = YesNoNotStatedField(_l("Sign language interpretation"))
     accessibility_notes = TextAreaField(
         _l("More about accessibility"),
         validators=[Optional(), longest(Event.accessibility_notes)],
@@ -251,10 +292,57 @@ class EventForm(TextForm):
             getattr(self, name).errors.append(message)
 
 
+class SeriesDatesField(TextAreaField):
+    """More dates for copies, one per line: "2026-03-17" (at the first copy's time of day)
+    or "2026-03-17 13:00", Swedish time. `data` is a list of (date, time or None)."""
+
+    def process_data(self, value):
+        self.data = list(value or [])
+
+    def process_formdata(self, valuelist):
+        self.data = []
+        for number, line in enumerate((valuelist[0] if valuelist else "").splitlines(), 1):
+            text = line.strip()
+            if not text:
+                continue
+            for pattern, has_time in (("%Y-%m-%d %H:%M", True), ("%Y-%m-%dT%H:%M", True),
+                                      ("%Y-%m-%d", False)):  # fmt: skip
+                try:
+                    moment = datetime.strptime(text, pattern)  # noqa: DTZ007 - Swedish time
+                except ValueError:
+                    continue
+                self.data.append((moment.date(), moment.time() if has_time else None))
+                break
+            else:
+                self.data = []
+                raise ValueError(_l(
+                    "Line %(number)d, “%(text)s”, is not a date like 2026-03-17 or a date "
+                    "and time like 2026-03-17 13:00.", number=number, text=text[:40],
+                ))  # fmt: skip
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "\n".join(
+            f"{day:%Y-%m-%d} {at:%H:%M}" if at else f"{day:%Y-%m-%d}" for day, at in self.data
+        )
+
+
 class DuplicateEventForm(FlaskForm):
     start_dt = LocalDateTimeField(
         _l("Start of the new event"), validators=[InputRequired(_l("Enter the start."))]
     )
+    more_dates = SeriesDatesField(_l("More copies (optional)"))
+
+    def starts(self) -> list[datetime]:
+        """The starts of every copy, in UTC: the first, then one per extra date (at the
+        first one's Swedish time of day when a line gives none)."""
+        first = self.start_dt.data
+        time_of_day = utc_to_local(first).time()
+        starts = [first]
+        for day, at in self.more_dates.data or []:
+            starts.append(local_to_utc(datetime.combine(day, at or time_of_day)))
+        return starts
 
 
 class CancelEventForm(TextForm):
@@ -285,6 +373,27 @@ class CheckInSearchForm(FlaskForm):
         csrf = False  # a search changes nothing
 
     q = SearchField(_l("Name or check-in code"), validators=[Optional(), Length(max=200)])
+
+
+class RegistrationListForm(FlaskForm):
+    """Searching and sorting the list of registrations (GET, so it works without script)."""
+
+    class Meta:
+        csrf = False  # a search changes nothing
+
+    sok = SearchField(
+        _l("Search by name, email or organisation"), validators=[Optional(), Length(max=200)]
+    )
+    ordning = SelectField(
+        _l("Sort by"),
+        choices=[
+            SelectChoice("", _l("Time of registration")),
+            SelectChoice("namn", _l("Name")),
+            SelectChoice("organisation", _l("Organisation")),
+        ],
+        default="",
+        validators=[Optional()],
+    )
 
 
 def add_registration_form_class():

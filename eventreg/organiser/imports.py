@@ -114,4 +114,7 @@ def confirm_import():
     db.session.commit()
     flash(_("%(count)d events imported as drafts; %(bad)d rows were left out.",
             count=len(created), bad=len(rows) - len(created)), "success")  # fmt: skip
+    if created:
+        flash(_("Check the drafts, then tick them in the list to publish them together."),
+              "info")  # fmt: skip
     return redirect(url_for(".dashboard"))

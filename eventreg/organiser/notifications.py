@@ -1,37 +1,30 @@
-"""Emails the organiser area writes to the outbox: event changes, organisers' messages
-to registrants, and password-reset links. Queued in the same transaction as the change and
-sent later by `flask send-mail`, like every email of the registry."""
+"""The organiser area's own email: the password-reset link, and an organiser's message as a
+preview and as a test to themselves; and what changed in an event, in words, for the change
+notice and its preview. (Emails to attendees, including the organisers' change notices and
+messages, are in mail/notifications.py.)
 
-from flask import current_app, render_template
+Rendered when queued, unlike the attendee emails: the reset request does the same work
+whether or not the account exists (see accounts.request_password_reset), so the work is
+done here, in the request."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from types import SimpleNamespace
+
+from flask import render_template
+from flask_babel import format_datetime
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
+from .. import vocab
 from ..extensions import db
+from ..feeds import ical
+from ..i18n import current_language
 from ..mail.links import absolute_url
-from ..mail.messages import format_recipient, new_message_id
-from ..mail.outbox import queue_attendee_email
-from ..models import OutboxEmail, Registration, User
-
-
-def queue_event_changed(registration: Registration) -> OutboxEmail:
-    """The new time and place, with an updated calendar file (higher SEQUENCE)."""
-    return queue_attendee_email(
-        registration,
-        "event_changed",
-        subject_of=lambda title: _("Changed: %(title)s", title=title),
-        template="organiser/emails/event_changed",
-        ics_method="PUBLISH" if registration.is_confirmed else None,
-    )
-
-
-def queue_organiser_message(registration: Registration, subject: str, body: str) -> OutboxEmail:
-    return queue_attendee_email(
-        registration,
-        "organiser_message",
-        subject_of=lambda title: f"{subject} ({title})",
-        template="organiser/emails/organiser_message",
-        message_subject=subject,
-        message_body=body,
-    )
+from ..mail.messages import format_recipient
+from ..mail.outbox import enqueue
+from ..models import Event, Organisation, OutboxEmail, User
+from ..templating import event_when
 
 
 def render_password_reset(user: User, token: str, max_age_minutes: int) -> tuple[str, str, str]:
@@ -48,17 +41,161 @@ def render_password_reset(user: User, token: str, max_age_minutes: int) -> tuple
 
 def queue_password_reset(user: User, token: str, max_age_minutes: int) -> OutboxEmail:
     """A reset link for an organiser account (no registration behind it)."""
-    sender = current_app.config["MAIL_DEFAULT_SENDER"]
     subject, text, html = render_password_reset(user, token, max_age_minutes)
-    email = OutboxEmail(
-        registration=None,
-        kind="password_reset",
-        message_id=new_message_id(sender),
+    return enqueue(
+        "password_reset",
         recipient=format_recipient(user.name, user.email),
         subject=subject,
-        body_text=text,
-        body_html=html,
+        text=text,
+        html=html,
     )
-    db.session.add(email)
-    db.session.flush()
-    return email
+
+
+def render_invitation(user: User, token: str, max_age_days: int) -> tuple[str, str, str]:
+    """(subject, text, html) of a new account's invitation to choose its password."""
+    url = absolute_url("organiser.reset_password", token=token)
+    subject = _("Your organiser account: choose a password")
+    context = {"user": user, "reset_url": url, "days": max_age_days, "subject": subject,
+               "login_url": absolute_url("organiser.login")}  # fmt: skip
+    return (
+        subject,
+        render_template("organiser/emails/invitation.txt", **context),
+        render_template("organiser/emails/invitation.html", **context),
+    )
+
+
+def queue_invitation(user: User, token: str, max_age_days: int) -> OutboxEmail:
+    """A new account's invitation, written to the outbox like the reset link."""
+    subject, text, html = render_invitation(user, token, max_age_days)
+    return enqueue(
+        "invitation",
+        recipient=format_recipient(user.name, user.email),
+        subject=subject,
+        text=text,
+        html=html,
+    )
+
+
+def render_organiser_message_sample(event: Event, subject: str, body: str) -> tuple[str, str, str]:
+    """(subject, text, html) of an organiser's message as the people registered get it, in
+    the current language, with the personal links left out: the preview before sending and
+    the test the organiser sends to themselves show nobody's secret link."""
+    full_subject = f"{subject} ({event.title})"[:300]
+    context = {
+        "kind": "organiser_message",
+        # The templates take the email's language from the registration.
+        "registration": SimpleNamespace(locale=current_language()),
+        "event": event,
+        "when": event_when(event.start_dt, event.end_dt),
+        "where": ical.event_location(event),
+        "organiser": event.organisation.name,
+        "contact_email": event.contact_email or event.organisation.contact_email,
+        "event_url": absolute_url(
+            "catalogue.show_event", public_id=event.public_id, slug=event.slug
+        ),
+        "message_subject": subject,
+        "message_body": body,
+    }
+    return (
+        full_subject,
+        render_template("organiser/emails/organiser_message_sample.txt", **context),
+        render_template(
+            "organiser/emails/organiser_message_sample.html", subject=full_subject, **context
+        ),
+    )
+
+
+def queue_organiser_message_test(event: Event, user: User, subject: str, body: str) -> OutboxEmail:
+    """The message as a test to the organiser's own address, sent like every email."""
+    full_subject, text, html = render_organiser_message_sample(event, subject, body)
+    return enqueue(
+        "organiser_message_test",
+        recipient=format_recipient(user.name, user.email),
+        subject=_("Test: %(subject)s", subject=full_subject)[:300],
+        text=text,
+        html=html,
+    )
+
+
+# --- what changed, in words ------------------------------------------------------------------
+
+# The fields a change notice names (services.events.NOTIFY_FIELDS), in the order it names
+# them, with the event form's labels.
+CHANGE_LABELS = {
+    "title": _l("Title"),
+    "start_dt": _l("Starts"),
+    "end_dt": _l("Ends"),
+    "municipality": _l("Municipality"),
+    "venue_name": _l("Venue"),
+    "address": _l("Address"),
+    "online_url": _l("Link for online participation"),
+    "format": _l("Format"),
+    "summary": _l("Summary"),
+    "description": _l("Description"),
+    "speakers": _l("Speakers"),
+    "language_codes": _l("Languages"),
+    "interpretation_available": _l("Interpretation available"),
+    "interpretation_note": _l("About interpretation"),
+    "step_free_access": _l("Step-free access"),
+    "hearing_loop": _l("Hearing loop"),
+    "sign_language_interpretation": _l("Sign language interpretation"),
+    "accessibility_notes": _l("More about accessibility"),
+    "contact_email": _l("Contact email"),
+    "organisation_id": _l("Organiser"),
+}
+# Texts too long to quote in an email: the notice says they changed; the page has them.
+LONG_TEXTS = frozenset({"description", "accessibility_notes"})
+EMPTY = "–"
+
+
+@dataclass(frozen=True)
+class ChangeLine:
+    """One changed field in words; `old` and `new` are None for a long text."""
+
+    label: str
+    old: str | None
+    new: str | None
+
+
+# Yes, no or not stated (None): the venue's accessibility.
+THREE_STATE = frozenset({"step_free_access", "hearing_loop", "sign_language_interpretation"})
+
+
+def _in_words(name: str, value) -> str:
+    if value is None and name in THREE_STATE:
+        return _("Not stated")
+    if value is None or value in ("", []):
+        return EMPTY
+    if name in ("start_dt", "end_dt"):
+        return format_datetime(datetime.fromisoformat(value), "EEEE d MMMM y HH:mm")
+    if name == "municipality":
+        return str(vocab.MUNICIPALITIES.get(value, value))
+    if name == "format":
+        return str(vocab.FORMATS.get(value, value))
+    if name == "language_codes":
+        return ", ".join(str(vocab.LANGUAGES.get(code, code)) for code in value)
+    if name == "speakers":
+        return "; ".join(f"{n} ({a})" if a else n for n, a in value)
+    if name == "organisation_id":
+        organisation = db.session.get(Organisation, value)
+        return organisation.name if organisation is not None else EMPTY
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    return str(value)
+
+
+def describe_event_changes(changes: dict | None) -> list[ChangeLine]:
+    """The changes a notice names, in words of the current language: on the organiser's
+    preview, and in the email (rendered in the attendee's language). `changes` are as the
+    audit log has them, {field: [old, new]}; what registrants are not told about (seats,
+    registration window, themes) is left out."""
+    lines = []
+    for name, label in CHANGE_LABELS.items():
+        if name not in (changes or {}):
+            continue
+        old, new = changes[name]
+        if name in LONG_TEXTS:
+            lines.append(ChangeLine(str(label), None, None))
+        else:
+            lines.append(ChangeLine(str(label), _in_words(name, old), _in_words(name, new)))
+    return lines

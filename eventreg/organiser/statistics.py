@@ -17,7 +17,8 @@ from .views import bp
 DIMENSION_NAMES = {
     "total": _l("All"),
     "theme": _l("Theme"),
-    "municipality": _l("Municipality"),
+    "municipality": _l("Registrant's municipality"),
+    "event_municipality": _l("Where held"),
     "sector": _l("Sector"),
     "month": _l("Month"),
 }
@@ -64,9 +65,11 @@ def _figures():
     if not form.validate():
         return form, None
     facts = statistics.load_facts(scope, form.fran.data, form.till.data)
+    events = statistics.load_events(scope, form.fran.data, form.till.data)
     figures = statistics.compute(
-        facts, statistics.theme_names(), statistics.vocabulary_labels()
-    )
+        facts, statistics.theme_names(), statistics.vocabulary_labels(), events=events,
+        month_label=statistics.month_name,
+    )  # fmt: skip
     return form, figures
 
 
@@ -89,6 +92,9 @@ def show_statistics():
         figures=figures,
         charts=charts,
         dimension_names=DIMENSION_NAMES,
+        event_dimensions=statistics.EVENT_DIMENSIONS,
+        demand_dimensions=statistics.DEMAND_DIMENSIONS,
+        percent=statistics.percent,
         query=request.query_string.decode(),
     ), (200 if figures is not None else 400)
 

@@ -12,8 +12,10 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
+from sqlalchemy.exc import OperationalError
 
 from .. import security
+from ..errors import retry_after
 from ..extensions import db, limiter
 from ..models import Organisation
 from ..services import audit
@@ -26,6 +28,7 @@ from .access import (
     managed_organisations,
     parse_row_id,
 )
+from .busy import nothing_changed
 from .forms import (
     CancelEventForm,
     ConfirmForm,
@@ -36,8 +39,14 @@ from .forms import (
     NewPasswordForm,
     PasswordResetRequestForm,
 )
+from .notifications import describe_event_changes
 
 bp = Blueprint("organiser", __name__, url_prefix="/arrangor")
+
+
+# The change notice says what changed in words of the language it is rendered in: on the
+# organiser's preview, and in the email (rendered in the attendee's language when sent).
+bp.add_app_template_global(describe_event_changes, "describe_event_changes")
 
 
 @bp.app_context_processor
@@ -181,14 +190,18 @@ def new_event():
     form = EventForm(organisations)
     if request.method == "GET":
         form.language_codes.data = ["sv"]
+        # Most events are held where the organiser's own organisation is.
+        form.municipality.data = event_service.default_municipality(
+            current_user.organisations
+        ) or form.municipality.data
     if form.validate_on_submit():
         data = form.to_data()
         errors = event_service.validate_event_data(data)
         if not errors:
-            event = event_service.create_event(data, current_user)
+            event_id = event_service.create_event(data, current_user).id  # before the commit
             db.session.commit()
             flash(_("The draft is saved. Preview it, then publish it."), "success")
-            return redirect(url_for(".show_event", event_id=event.id))
+            return redirect(url_for(".show_event", event_id=event_id))
         form.add_errors(errors)
     status = 400 if form.errors else 200
     return render_template("organiser/event_form.html", form=form, event=None), status
@@ -198,7 +211,9 @@ def new_event():
 @login_required
 def show_event(event_id: int):
     event = event_or_403(event_id)
-    history = audit.audit_entries(event_id=event.id) if current_user.is_admin else []
+    history = []
+    if current_user.is_admin:
+        history = audit.present(audit.audit_entries(event_id=event.id))
     return render_template(
         "organiser/event.html",
         event=event,
@@ -223,28 +238,72 @@ def edit_event(event_id: int):
         data = form.to_data()
         allow = form.confirm_capacity_reduction.data
         errors = event_service.validate_event_data(data, event, allow_capacity_reduction=allow)
-        if not errors:
+        notice = None if errors else event_service.change_notice(event, data)
+        step = request.form.get(NOTICE_STEP)
+        if notice is not None and notice.is_needed and step != "save":
+            if step != "edit":  # "edit" goes back to the form, with what was typed
+                return _change_notice_page(event, data, notice)
+        elif not errors:
             try:
                 result = event_service.update_event(
-                    event, data, current_user, allow_capacity_reduction=allow
-                )
+                    event, data, current_user, allow_capacity_reduction=allow,
+                    skip_notice=request.form.get("skip_notice") == "y",
+                )  # fmt: skip
             except EventRuleError as error:
                 db.session.rollback()
                 _rule_error(form, error)
+            except OperationalError as error:
+                nothing_changed(error)  # the form again, as typed
+                return render_template(
+                    "organiser/event_form.html", form=form, event=event,
+                    needs_confirmation=bool(allow),
+                ), 503, retry_after()  # fmt: skip
             else:
                 db.session.commit()
                 if result.notify_attendees:
                     flash(_("Saved. The people registered are told about the change."),
                           "success")  # fmt: skip
+                elif notice is not None and notice.is_needed:
+                    flash(_("Saved. Nobody was emailed about the change."), "success")
                 else:
                     flash(_("Saved."), "success")
-                return redirect(url_for(".show_event", event_id=event.id))
+                return redirect(url_for(".show_event", event_id=event_id))
         form.add_errors(errors)
         needs_confirmation = "capacity" in errors
     status = 400 if form.errors else 200
     return render_template(
         "organiser/event_form.html", form=form, event=event, needs_confirmation=needs_confirmation
     ), status
+
+
+# The edit form's step, sent by the buttons of the change notice page: "save" (the notice
+# is seen), "edit" (back to the form with what was typed). Without it, a change the people
+# registered would be told about shows the notice first.
+NOTICE_STEP = "notice_step"
+# Posted by the form, carried by the notice page in hidden inputs: everything else.
+NOTICE_CONTROLS = frozenset({"csrf_token", NOTICE_STEP, "skip_notice"})
+
+
+def _change_notice_page(event, data: EventData, notice):
+    """The email the people registered will get, before the change is saved: who, what
+    changed from what to what, and (unless time, place or link changed) a way to skip it.
+    The form's values travel in hidden inputs, so no script and no stored draft is needed."""
+    carried = [
+        (name, value)
+        for name, values in request.form.lists()
+        if name not in NOTICE_CONTROLS
+        for value in values
+    ]
+    return render_template(
+        "organiser/change_notice.html",
+        event=event,
+        notice=notice,
+        lines=describe_event_changes(notice.notified_changes),
+        new_title=data.title,
+        carried=carried,
+        step=NOTICE_STEP,
+        confirm_form=ConfirmForm(),
+    )
 
 
 @bp.get("/evenemang/<id:event_id>/forhandsvisning")
@@ -262,18 +321,34 @@ def duplicate_event(event_id: int):
     form = DuplicateEventForm()
     if request.method == "GET":
         form.start_dt.data = event_service.default_duplicate_start(event)
-    if form.validate_on_submit():
+    starts = _series_starts(form) if form.validate_on_submit() else None
+    if starts:
         try:
-            copy = event_service.duplicate_event(event, form.start_dt.data, current_user)
+            copies = event_service.duplicate_series(event, starts, current_user)
         except EventRuleError as error:
             db.session.rollback()
             form.start_dt.errors.append(error.message)
         else:
+            copy_id = copies[0].id  # before the commit expires it
             db.session.commit()
-            flash(_("A draft copy is made. Check it and publish it."), "success")
-            return redirect(url_for(".edit_event", event_id=copy.id))
+            if len(copies) == 1:
+                flash(_("A draft copy is made. Check it and publish it."), "success")
+                return redirect(url_for(".edit_event", event_id=copy_id))
+            flash(_("%(count)d draft copies are made. Check them, then choose them in the "
+                    "list to publish them together.", count=len(copies)), "success")  # fmt: skip
+            return redirect(url_for(".dashboard"))
     status = 400 if form.errors else 200
     return render_template("organiser/duplicate.html", form=form, event=event), status
+
+
+def _series_starts(form: DuplicateEventForm) -> list | None:
+    """The copies' starts, or None with the error on the form (a date in "more copies"
+    at a time that does not exist in Swedish time, or in a far-off year)."""
+    try:
+        return form.starts()
+    except ValueError as error:
+        form.more_dates.errors.append(str(error))
+        return None
 
 
 def _status_change(event_id: int, change, done_message: str):
@@ -286,16 +361,28 @@ def _status_change(event_id: int, change, done_message: str):
     except EventRuleError as error:
         db.session.rollback()
         flash(error.message, "error")
+    except OperationalError as error:
+        nothing_changed(error)
     else:
         db.session.commit()
         flash(done_message, "success")
     return redirect(url_for(".show_event", event_id=event_id))
 
 
-@bp.post("/evenemang/<id:event_id>/publicera")
+@bp.route("/evenemang/<id:event_id>/publicera", methods=["GET", "POST"])
 @login_required
 def publish_event(event_id: int):
-    return _status_change(event_id, event_service.publish_event, _("The event is published."))
+    """GET asks once, showing what will be public; POST publishes."""
+    if request.method == "POST":
+        return _status_change(
+            event_id, event_service.publish_event, _("The event is published.")
+        )
+    event = event_or_403(event_id)
+    problem = event_service.publish_problem(event)
+    if problem:
+        flash(problem, "error")
+        return redirect(url_for(".show_event", event_id=event.id))
+    return render_template("organiser/publish.html", event=event, form=ConfirmForm())
 
 
 @bp.post("/evenemang/<id:event_id>/avpublicera")
@@ -317,10 +404,13 @@ def cancel_event(event_id: int):
         except EventRuleError as error:
             db.session.rollback()
             flash(error.message, "error")
-            return redirect(url_for(".show_event", event_id=event.id))
+            return redirect(url_for(".show_event", event_id=event_id))
+        except OperationalError as error:
+            nothing_changed(error)
+            return redirect(url_for(".show_event", event_id=event_id))
         db.session.commit()
         flash(_("The event is cancelled and the people registered are told."), "success")
-        return redirect(url_for(".show_event", event_id=event.id))
+        return redirect(url_for(".show_event", event_id=event_id))
     status = 400 if form.errors else 200
     return render_template("organiser/cancel.html", form=form, event=event), status
 
@@ -346,4 +436,5 @@ def delete_event(event_id: int):
 # The attendee pages register their routes on this blueprint.
 from . import attendees as _attendee_views  # noqa: E402, F401
 from . import imports as _import_views  # noqa: E402, F401
+from . import publishing as _publishing_views  # noqa: E402, F401
 from . import statistics as _statistics_views  # noqa: E402, F401

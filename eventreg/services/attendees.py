@@ -11,17 +11,26 @@ import csv
 import io
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from flask import current_app
+from flask_babel import format_datetime, format_timedelta
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import vocab
+from ..database import bound_lock_waits
 from ..extensions import db
-from ..mail.outbox import queue_registration_email
+from ..mail.notifications import (
+    queue_event_changed,
+    queue_organiser_message,
+    queue_registration_email,
+)
 from ..models import Event, Registration, User, utcnow
-from ..text import spreadsheet_safe
+from ..models.types import utc_to_local
+from ..text import contains_line_break, spreadsheet_safe
 from . import audit
 from . import registrations as registration_service
 
@@ -32,6 +41,10 @@ class AttendeeRuleError(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+class CheckInClosed(AttendeeRuleError):
+    """A check-in outside the event's day, which the organiser did not confirm."""
 
 
 @dataclass
@@ -54,6 +67,49 @@ def registrations_by_status(event: Event) -> dict[str, list[Registration]]:
     for registration in db.session.scalars(stmt):
         groups.setdefault(registration.status, []).append(registration)
     return groups
+
+
+# How the list of registrations can be sorted (the values are the page's ?ordning=).
+LIST_SORTS = {
+    "": lambda r: r.id,  # arrival order, the waiting list's own order
+    "namn": lambda r: ((r.name or "").casefold(), r.id),
+    "organisation": lambda r: ((r.organisation or "").casefold(), (r.name or "").casefold(), r.id),
+}
+
+
+def _matches_search(registration: Registration, words: list[str]) -> bool:
+    text = " ".join(
+        (registration.name or "", registration.email or "", registration.organisation or "")
+    ).casefold()
+    return all(word in text for word in words)
+
+
+def search_registrations(
+    groups: dict[str, list[Registration]], query: str = "", sort: str = ""
+) -> dict[str, list[Registration]]:
+    """The groups of registrations_by_status with only those whose name, email or
+    organisation contains every word of `query`, each group sorted by `sort` (a key of
+    LIST_SORTS; arrival order otherwise)."""
+    words = (query or "").casefold().split()
+    key = LIST_SORTS.get(sort, LIST_SORTS[""])
+    return {
+        status: sorted((r for r in rows if _matches_search(r, words)), key=key)
+        for status, rows in groups.items()
+    }
+
+
+def chosen_registrations(event: Event, registration_ids: Iterable[int]) -> list[Registration]:
+    """The registrations of this event among the ids chosen on the list (others' ids are
+    left out), in arrival order."""
+    ids = set(registration_ids)
+    if not ids:
+        return []
+    stmt = (
+        select(Registration)
+        .where(Registration.event_id == event.id, Registration.id.in_(ids))
+        .order_by(Registration.id)
+    )
+    return list(db.session.scalars(stmt))
 
 
 def _tally(values) -> list[tuple[str, int]]:
@@ -122,6 +178,103 @@ def cancel_registration(registration: Registration, user: User) -> list[Registra
     return promoted
 
 
+def seat_goes_to(registration: Registration, now: datetime | None = None) -> Registration | None:
+    """Who would get this person's seat if they were cancelled now: the first on the waiting
+    list, as `registration_service.promote_waiting` would choose (for the confirmation page;
+    the cancellation itself decides again under the lock)."""
+    event = registration.event
+    if not registration.is_confirmed or not event.is_published or event.start_dt <= (
+            now or utcnow()):  # fmt: skip
+        return None
+    waiting = registration_service.waiting_list(event)
+    return waiting[0] if waiting else None
+
+
+@dataclass
+class RestoreOutlook:
+    """What restoring a cancelled registration would do now, or why it cannot be done."""
+
+    problem: str | None = None
+    gets_seat: bool = False
+    # Where on the waiting list the person would be (when there is no free seat).
+    waiting_position: int | None = None
+
+
+def _restore_problem(registration: Registration, now: datetime) -> str | None:
+    event = registration.event
+    if not registration.is_cancelled:
+        return _("Only a cancelled registration can be restored.")
+    if registration.anonymised_at is not None or not registration.email_normalised:
+        return _("The personal data of this registration has been removed.")
+    if not event.is_published:
+        return _("The event is not published, so nobody can be registered.")
+    if event.has_ended(now):
+        return _("The event has ended.")
+    if registration_service.active_registration_for(event, registration.email) is not None:
+        return _("This email address is registered for the event again, in another "
+                 "registration.")  # fmt: skip
+    return None
+
+
+def restore_outlook(registration: Registration, now: datetime | None = None) -> RestoreOutlook:
+    """For the confirmation page: a seat if one is free, else the waiting list in the
+    person's original place (the list is in order of registration)."""
+    problem = _restore_problem(registration, now or utcnow())
+    if problem:
+        return RestoreOutlook(problem=problem)
+    event = registration.event
+    if event.capacity is None or event.seats_taken < event.capacity:
+        return RestoreOutlook(gets_seat=True)
+    return RestoreOutlook(waiting_position=_waiting_position_of(registration))
+
+
+def _waiting_position_of(registration: Registration) -> int:
+    """The place this registration would have on the waiting list (which is read in id,
+    that is arrival, order)."""
+    ahead = db.session.scalar(
+        select(func.count(Registration.id)).where(
+            Registration.event_id == registration.event_id,
+            Registration.status == "waiting",
+            Registration.id < registration.id,
+        )
+    )
+    return ahead + 1
+
+
+def restore_registration(
+    registration: Registration, user: User, now: datetime | None = None
+) -> Registration:
+    """Undo a cancellation: a seat if one is free, else back on the waiting list in the
+    person's original place (by time of registration). The person is emailed.
+
+    Takes the event lock and the seat with the same conditional UPDATE as every other seat
+    change, so a restore never oversells."""
+    now = now or utcnow()
+    registration_service.lock_event(registration.event_id)
+    db.session.refresh(registration)
+    db.session.refresh(registration.event)
+    problem = _restore_problem(registration, now)
+    if problem:
+        raise AttendeeRuleError(problem)
+    has_seat = registration_service.take_seat(registration.event_id)
+    registration.status = "confirmed" if has_seat else "waiting"
+    registration.confirmed_at = now if has_seat else None
+    registration.cancelled_at = None
+    registration.updated_at = now
+    with audit.acting_as(user):
+        db.session.flush()
+    db.session.refresh(registration.event, ["seats_taken"])
+    # The email a new registration would get: a seat (with the check-in code and calendar
+    # file), or the waiting list with the person's place on it.
+    if has_seat:
+        queue_registration_email(registration, "confirmation")
+    else:
+        queue_registration_email(
+            registration, "waiting", position=registration_service.waiting_position(registration)
+        )
+    return registration
+
+
 def move_from_waiting_list(
     registration: Registration, user: User, now: datetime | None = None
 ) -> None:
@@ -175,7 +328,8 @@ def move_over_capacity_to_waiting_list(
         registration_service.release_seat(event.id)
     db.session.refresh(event, ["seats_taken"])
     for registration in last_confirmed:
-        queue_registration_email(registration, "waiting")
+        position = registration_service.waiting_position(registration)
+        queue_registration_email(registration, "waiting", position=position)
     return last_confirmed
 
 
@@ -185,25 +339,44 @@ def promote_after_capacity_change(event: Event, user: User | None) -> list[Regis
         return registration_service.promote_waiting(event)
 
 
-def notify_change(event: Event) -> int:
-    """Email everyone confirmed or waiting that the time or place changed; returns how many."""
-    from ..organiser.notifications import queue_event_changed
-
+def notify_change(event: Event, changes: dict | None = None) -> int:
+    """Email everyone confirmed or waiting that the event changed (`changes` as the audit
+    log has them, {field: [old, new]}, said in the email); returns how many."""
     count = 0
     for registration in _active(event):
-        queue_event_changed(registration)
+        queue_event_changed(registration, changes)
         count += 1
     return count
 
 
-def message_registrants(event: Event, subject: str, body: str, user: User) -> int:
-    """The organiser's message to everyone confirmed or waiting; returns how many."""
-    from ..organiser.notifications import queue_organiser_message
+def count_active(event: Event) -> int:
+    """How many are confirmed or on the waiting list: who a notice or message reaches."""
+    return db.session.scalar(
+        select(func.count(Registration.id)).where(
+            Registration.event_id == event.id, Registration.status.in_(("confirmed", "waiting"))
+        )
+    )
 
-    if registration_service.contains_line_break(subject):
+
+def message_registrants(
+    event: Event,
+    subject: str,
+    body: str,
+    user: User,
+    registration_ids: Iterable[int] | None = None,
+) -> int:
+    """The organiser's message to everyone confirmed or waiting (or, given
+    `registration_ids`, to those of them chosen on the list); returns how many."""
+    if contains_line_break(subject):
         raise AttendeeRuleError(_("The subject must be one line."))
+    recipients = _active(event)
+    if registration_ids is not None:
+        chosen = set(registration_ids)
+        recipients = [r for r in recipients if r.id in chosen]
+        if not recipients:
+            raise AttendeeRuleError(_("None of the people chosen is confirmed or waiting."))
     count = 0
-    for registration in _active(event):
+    for registration in recipients:
         queue_organiser_message(registration, subject.strip(), body.strip())
         count += 1
     audit.record_event_change(event, "event.message", user, {"recipients": [None, count]})
@@ -235,7 +408,10 @@ def find_for_check_in(event: Event, query: str) -> list[Registration]:
     query = (query or "").strip()
     if not query:
         return []
-    confirmed = registrations_by_status(event)["confirmed"]
+    return _matching(registrations_by_status(event)["confirmed"], query)
+
+
+def _matching(confirmed: list[Registration], query: str) -> list[Registration]:
     code = normalise_code(query)
     by_code = [r for r in confirmed if r.check_in_code == code]
     if by_code:
@@ -244,13 +420,73 @@ def find_for_check_in(event: Event, query: str) -> list[Registration]:
     return [r for r in confirmed if all(w in (r.name or "").casefold() for w in words)]
 
 
-def check_in(registration: Registration, user: User, now: datetime | None = None) -> bool:
-    """Mark a confirmed attendee as here; False if already checked in."""
+def _by_name(registration: Registration) -> tuple[str, int]:
+    return ((registration.name or "").casefold(), registration.id)
+
+
+@dataclass
+class DoorList:
+    """The check-in screen: who is shown (everyone with a seat, or those matching the
+    search), and how many of all the people with a seat are here."""
+
+    shown: list[Registration]
+    confirmed: int
+    here: int
+
+
+def door_list(event: Event, query: str = "") -> DoorList:
+    """Everyone with a confirmed seat by name, or the ones a search finds (by code or name,
+    as find_for_check_in), with the count of people checked in."""
+    confirmed = registrations_by_status(event)["confirmed"]
+    query = (query or "").strip()
+    shown = _matching(confirmed, query) if query else confirmed
+    return DoorList(
+        shown=sorted(shown, key=_by_name),
+        confirmed=len(confirmed),
+        here=sum(1 for r in confirmed if r.attended_at is not None),
+    )
+
+
+def check_in_window(event: Event) -> tuple[datetime, datetime]:
+    """When check-in is open: from CHECK_IN_OPENS_BEFORE before the start to the end."""
+    opens_before: timedelta = current_app.config["CHECK_IN_OPENS_BEFORE"]
+    return event.start_dt - opens_before, event.end_dt
+
+
+def check_in_closed_message(event: Event, now: datetime | None = None) -> str | None:
+    """Why check-in is not open now (in words, with the times), or None when it is."""
+    now = now or utcnow()
+    opens, closes = check_in_window(event)
+    if now < opens:
+        return _("Check-in opens at %(time)s on %(date)s, %(before)s before the start.",
+                 time=format_datetime(opens, "HH:mm"),
+                 date=format_datetime(opens, "d MMMM y"),
+                 before=format_timedelta(event.start_dt - opens, threshold=2))  # fmt: skip
+    if now >= closes:
+        return _("The event ended at %(time)s on %(date)s, so check-in is closed.",
+                 time=format_datetime(closes, "HH:mm"),
+                 date=format_datetime(closes, "d MMMM y"))  # fmt: skip
+    return None
+
+
+def check_in(
+    registration: Registration, user: User, now: datetime | None = None, *, anyway: bool = False
+) -> bool:
+    """Mark a confirmed attendee as here; False if already checked in.
+
+    Only on the day (see `check_in_window`): a check-in weeks early would count as
+    attendance in the statistics. Outside the window the organiser must say so
+    (`anyway=True`), else CheckInClosed."""
+    now = now or utcnow()
     if not registration.is_confirmed:
         raise AttendeeRuleError(_("Only someone with a confirmed seat can be checked in."))
     if registration.attended_at is not None:
         return False
-    registration.attended_at = now or utcnow()
+    closed = check_in_closed_message(registration.event, now)
+    if closed and not anyway:
+        raise CheckInClosed(closed)
+    bound_lock_waits(db.session)  # a busy row or database: "try again" rather than a hang
+    registration.attended_at = now
     with audit.acting_as(user):
         db.session.flush()
     return True
@@ -259,6 +495,7 @@ def check_in(registration: Registration, user: User, now: datetime | None = None
 def undo_check_in(registration: Registration, user: User) -> None:
     if registration.attended_at is None:
         return
+    bound_lock_waits(db.session)
     registration.attended_at = None
     with audit.acting_as(user):
         db.session.flush()
@@ -272,53 +509,55 @@ def registration_by_id(event: Event, registration_id: int) -> Registration | Non
 
 # --- export --------------------------------------------------------------------------------
 
-CSV_COLUMNS = (
-    ("status", "Status"), ("name", "Namn"), ("email", "E-post"),
-    ("organisation", "Organisation"), ("sector", "Sektor"), ("municipality", "Kommun"),
-    ("dietary_needs", "Kost"), ("accessibility_needs", "Tillgänglighet"),
-    ("interpretation_language", "Tolkning"), ("check_in_code", "Incheckningskod"),
-    ("registered_at", "Anmäld"), ("attended_at", "Närvarande"),
-)  # fmt: skip
+def _csv_columns() -> tuple[tuple[str, str], ...]:
+    """(field, heading) of the export, headings in the current language."""
+    return (
+        ("status", _("Status")), ("name", _("Name")), ("email", _("Email address")),
+        ("organisation", _("Organisation")), ("sector", _("Sector")),
+        ("municipality", _("Municipality")), ("dietary_needs", _("Dietary needs")),
+        ("accessibility_needs", _("Accessibility needs")),
+        ("interpretation_language", _("Interpretation")),
+        ("check_in_code", _("Check-in code")), ("registered_at", _("Registered at")),
+        ("attended_at", _("Checked in at")),
+    )  # fmt: skip
 
 
 def _local_text(value: datetime | None) -> str:
-    from .events import utc_to_local
-
     return utc_to_local(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
+def _word(vocabulary: dict, code: str | None) -> str:
+    """A code as its word in the current language; a code no longer known stays as it is."""
+    return str(vocabulary.get(code, code)) if code else ""
+
+
 def registrations_csv(registrations: list[Registration]) -> bytes:
-    """The list as CSV for Excel: UTF-8 with a byte-order mark (so å, ä, ö open correctly),
-    semicolons (Swedish Excel's list separator), Stockholm times. Cells that a spreadsheet
-    would run as formulas are prefixed with an apostrophe."""
+    """The list as CSV for Excel in the current language: statuses, sectors, municipalities
+    and languages as words, not codes. UTF-8 with a byte-order mark (so å, ä, ö open
+    correctly), semicolons (Swedish Excel's list separator), Stockholm times written
+    year-month-day (which Excel reads as a date in every language). Cells that a
+    spreadsheet would run as formulas are prefixed with an apostrophe."""
+    columns = _csv_columns()
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([header for _name, header in CSV_COLUMNS])
+    writer.writerow([header for _name, header in columns])
     for r in registrations:
         row = {
-            "status": r.status,
+            "status": _word(vocab.REGISTRATION_STATUSES, r.status),
             "name": r.name,
             "email": r.email or "",
             "organisation": r.organisation,
-            "sector": str(vocab.SECTORS.get(r.sector, r.sector)),
-            "municipality": str(vocab.MUNICIPALITIES.get(r.municipality, r.municipality)),
+            "sector": _word(vocab.SECTORS, r.sector),
+            "municipality": _word(vocab.MUNICIPALITIES, r.municipality),
             "dietary_needs": r.dietary_needs,
             "accessibility_needs": r.accessibility_needs,
-            "interpretation_language": r.interpretation_language or "",
+            "interpretation_language": _word(vocab.LANGUAGES, r.interpretation_language),
             "check_in_code": r.check_in_code,
             "registered_at": _local_text(r.created_at),
             "attended_at": _local_text(r.attended_at),
         }
-        writer.writerow([spreadsheet_safe(row[name]) for name, _header in CSV_COLUMNS])
+        writer.writerow([spreadsheet_safe(row[name]) for name, _header in columns])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def check_in_url(event: Event, code: str) -> str:
-    """The check-in page with the code filled in: what the QR code holds, so scanning it
-    with a logged-in organiser's phone camera opens the right person at once."""
-    from ..mail.links import absolute_url
-
-    return absolute_url("organiser.check_in", event_id=event.id, q=code)
 
 
 def qr_svg(content: str) -> str:

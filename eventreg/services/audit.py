@@ -3,18 +3,23 @@
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import g, has_app_context
+from flask_babel import format_datetime
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event as sa_event
 from sqlalchemy import insert, inspect, select
 from sqlalchemy.orm import Session, selectinload
 
+from .. import vocab
 from ..extensions import db
-from ..models import Event, Registration, User, utcnow
+from ..models import Event, Organisation, Registration, Theme, User, utcnow
 from ..models.audit import AuditEntry
+from .catalogue import local_midnight_utc
 
 # What each action is called on the audit pages.
 ACTION_LABELS = {
@@ -31,6 +36,7 @@ ACTION_LABELS = {
     "registration.promote": _l("Moved from the waiting list to a seat"),
     "registration.demote": _l("Moved to the waiting list"),
     "registration.status": _l("Registration status changed"),
+    "registration.restore": _l("Cancelled registration restored"),
     "registration.check_in": _l("Checked in"),
     "registration.undo_check_in": _l("Check-in undone"),
     "registration.anonymise": _l("Personal data removed"),
@@ -99,13 +105,226 @@ def audit_entries(
     *, event_id: int | None = None, action_prefix: str | None = None, limit: int = 200
 ) -> list[AuditEntry]:
     """The newest entries first, optionally for one event or one kind of action."""
-    stmt = select(AuditEntry).options(selectinload(AuditEntry.user))
-    if event_id is not None:
-        stmt = stmt.where(AuditEntry.event_id == event_id)
-    if action_prefix:
-        stmt = stmt.where(AuditEntry.action.startswith(action_prefix, autoescape=True))
+    stmt = _filtered(AuditFilter(event_id=event_id, action_prefix=action_prefix))
     stmt = stmt.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()).limit(limit)
     return list(db.session.scalars(stmt))
+
+
+@dataclass
+class AuditFilter:
+    """Which entries to show; dates are Swedish calendar days, both included."""
+
+    event_id: int | None = None
+    user_id: int | None = None
+    action_prefix: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def _filtered(filters: AuditFilter):
+    stmt = select(AuditEntry).options(selectinload(AuditEntry.user))
+    if filters.event_id is not None:
+        stmt = stmt.where(AuditEntry.event_id == filters.event_id)
+    if filters.user_id is not None:
+        stmt = stmt.where(AuditEntry.user_id == filters.user_id)
+    if filters.action_prefix:
+        stmt = stmt.where(AuditEntry.action.startswith(filters.action_prefix, autoescape=True))
+    if filters.date_from is not None:
+        stmt = stmt.where(AuditEntry.created_at >= local_midnight_utc(filters.date_from))
+    if filters.date_to is not None:
+        next_day = local_midnight_utc(filters.date_to + timedelta(days=1))
+        stmt = stmt.where(AuditEntry.created_at < next_day)
+    return stmt
+
+
+def audit_page(filters: AuditFilter, page: int = 1, per_page: int = 50):
+    """One page (Flask-SQLAlchemy's Pagination) of the entries that match, newest first,
+    with how many match in all. A page past the last is empty, not an error."""
+    stmt = _filtered(filters).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def users_in_log() -> list[User]:
+    """The accounts that have made changes, by name (for the log's filter)."""
+    ids = select(AuditEntry.user_id).where(AuditEntry.user_id.is_not(None)).distinct()
+    return list(db.session.scalars(select(User).where(User.id.in_(ids)).order_by(User.name)))
+
+
+# --- reading the log: names, labels and words instead of ids, columns and codes ----------
+
+# What the columns and keys in `changes` are called on the page.
+FIELD_LABELS = {
+    "title": _l("Title"), "summary": _l("Summary"), "description": _l("Description"),
+    "format": _l("Format"), "audience": _l("For whom"),
+    "interpretation_available": _l("Interpretation available"),
+    "interpretation_note": _l("About interpretation"), "speakers": _l("Speakers"),
+    "start_dt": _l("Starts"), "end_dt": _l("Ends"), "municipality": _l("Municipality"),
+    "venue_name": _l("Venue"), "address": _l("Address"),
+    "online_url": _l("Link for online participation"),
+    "step_free_access": _l("Step-free access"), "hearing_loop": _l("Hearing loop"),
+    "sign_language_interpretation": _l("Sign language interpretation"),
+    "accessibility_notes": _l("More about accessibility"), "capacity": _l("Seats"),
+    "registration_opens_dt": _l("Registration opens"),
+    "registration_closes_dt": _l("Registration closes"),
+    "contact_email": _l("Contact email"), "theme_ids": _l("Themes"),
+    "language_codes": _l("Languages"), "organisation_id": _l("Organisation"),
+    "status": _l("Status"), "cancellation_reason": _l("Reason for cancelling"),
+    "copied_from": _l("Copied from"), "recipients": _l("Recipients"),
+    "attended_at": _l("Checked in"), "name": _l("Name"), "email": _l("Email address"),
+    "organisation": _l("Organisation"), "sector": _l("Sector"),
+    "dietary_needs": _l("Dietary needs"), "accessibility_needs": _l("Accessibility needs"),
+    "interpretation_language": _l("Interpretation"), "message": _l("Message"),
+    "slug": _l("Address name (slug)"), "name_sv": _l("Name in Swedish"),
+    "name_en": _l("Name in English"), "description_sv": _l("Description in Swedish"),
+    "description_en": _l("Description in English"), "position": _l("Position in lists"),
+    "kind": _l("Kind"), "url": _l("Web address"), "language": _l("Language"),
+    "website": _l("Website"), "is_admin": _l("Administrator"), "active": _l("Active"),
+    "organisation_ids": _l("Member of"), "password": _l("Password"),
+}  # fmt: skip
+
+# Codes written as words, per key.
+VALUE_WORDS = {
+    "format": vocab.FORMATS, "municipality": vocab.MUNICIPALITIES, "sector": vocab.SECTORS,
+    "kind": vocab.RESOURCE_KINDS, "language": vocab.LANGUAGES,
+    "interpretation_language": vocab.LANGUAGES, "language_codes": vocab.LANGUAGES,
+}  # fmt: skip
+
+# Long texts are cut on the page (the log keeps them whole).
+SHOWN_TEXT_LENGTH = 160
+
+
+@dataclass
+class ChangeLine:
+    label: str
+    old: str
+    new: str
+
+
+@dataclass
+class AuditLine:
+    """One entry as an administrator reads it."""
+
+    entry: AuditEntry
+    when: datetime
+    who: str
+    what: str
+    subject: str  # the event's title, the theme's name …
+    registration: str  # "" or who the registration is of
+    changes: list[ChangeLine]
+
+
+def present(entries: list[AuditEntry]) -> list[AuditLine]:
+    """The entries with names instead of ids, field labels instead of column names and
+    values in words, in the current language (times stay UTC; the page shows them in
+    Swedish time)."""
+    names = _names_for(entries)
+    return [
+        AuditLine(
+            entry=entry,
+            when=entry.created_at,
+            who=entry.user.name if entry.user else _("System or the person registered"),
+            what=str(ACTION_LABELS.get(entry.action, entry.action)),
+            subject=entry.label,
+            registration=_registration_text(entry, names),
+            changes=[
+                ChangeLine(str(FIELD_LABELS.get(key, key)),
+                           _value_text(entry.action, key, values[0], names),
+                           _value_text(entry.action, key, values[1], names))  # fmt: skip
+                for key, values in (entry.changes or {}).items()
+                if isinstance(values, list) and len(values) == 2
+            ],
+        )
+        for entry in entries
+    ]
+
+
+def _ids(entries, key: str) -> set[int]:
+    found = set()
+    for entry in entries:
+        for value in (entry.changes or {}).get(key, []) or []:
+            values = value if isinstance(value, list) else [value]
+            found.update(v for v in values if isinstance(v, int) and not isinstance(v, bool))
+    return found
+
+
+def _names_for(entries: list[AuditEntry]) -> dict[str, dict[int, str]]:
+    """Names of the themes, organisations, events and registrations the entries name by id,
+    read in one query each."""
+    def lookup(model, label, ids):
+        if not ids:
+            return {}
+        return dict(db.session.execute(select(model.id, label).where(model.id.in_(ids))).all())
+
+    registration_ids = {e.registration_id for e in entries if e.registration_id}
+    registrations = {}
+    if registration_ids:
+        rows = db.session.execute(
+            select(Registration.id, Registration.name, Registration.anonymised_at)
+            .where(Registration.id.in_(registration_ids))
+        )  # fmt: skip
+        registrations = {
+            row.id: row.name if row.anonymised_at is None and row.name else _("(anonymised)")
+            for row in rows
+        }
+    return {
+        "theme_ids": lookup(Theme, Theme.name_sv, _ids(entries, "theme_ids")),
+        "organisation_ids": lookup(Organisation, Organisation.name,
+                                   _ids(entries, "organisation_ids")
+                                   | _ids(entries, "organisation_id")),
+        "copied_from": lookup(Event, Event.title, _ids(entries, "copied_from")),
+        "registrations": registrations,
+    }  # fmt: skip
+
+
+def _registration_text(entry: AuditEntry, names: dict[str, dict[int, str]]) -> str:
+    if not entry.registration_id:
+        return ""
+    name = names["registrations"].get(entry.registration_id)
+    if name is None:
+        return _("registration #%(id)d (removed)", id=entry.registration_id)
+    return _("%(name)s (registration #%(id)d)", name=name, id=entry.registration_id)
+
+
+def _value_text(action: str, key: str, value: Any, names: dict[str, dict[int, str]]) -> str:
+    """One old or new value in words."""
+    if value is None or value == "" or value == []:
+        return "–"
+    if value == "…":
+        return _("(not logged)")
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if key == "status":
+        statuses = (vocab.REGISTRATION_STATUSES if action.startswith("registration.")
+                    else vocab.EVENT_STATUSES)  # fmt: skip
+        return str(statuses.get(value, value))
+    if key in ("theme_ids", "organisation_ids", "organisation_id", "copied_from"):
+        lookup = names["theme_ids" if key == "theme_ids" else (
+            "copied_from" if key == "copied_from" else "organisation_ids")]  # fmt: skip
+        values = value if isinstance(value, list) else [value]
+        return ", ".join(lookup.get(v, f"#{v}") for v in values)
+    if key in VALUE_WORDS:
+        words = VALUE_WORDS[key]
+        values = value if isinstance(value, list) else [value]
+        return ", ".join(str(words.get(v, v)) for v in values)
+    if key == "speakers" and isinstance(value, list):
+        return "; ".join(
+            f"{s[0]} ({s[1]})" if isinstance(s, list) and len(s) == 2 and s[1] else
+            str(s[0] if isinstance(s, list) and s else s) for s in value
+        )  # fmt: skip
+    if isinstance(value, str) and (key.endswith(("_dt", "_at"))):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if moment.tzinfo is not None:
+            return format_datetime(moment, "yyyy-MM-dd HH:mm")
+        return value
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    text = str(value)
+    if len(text) > SHOWN_TEXT_LENGTH:
+        return text[: SHOWN_TEXT_LENGTH - 1] + "…"
+    return text
 
 
 # --- registrations: every change, whoever makes it -----------------------------------------
@@ -145,6 +364,8 @@ def _transition(old: str | None, new: str) -> str:
         return "registration.promote"
     if old == "confirmed" and new == "waiting":
         return "registration.demote"
+    if old == "cancelled":
+        return "registration.restore"
     return "registration.status"
 
 

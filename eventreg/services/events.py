@@ -6,7 +6,6 @@ audit log in the same transaction.
 
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -15,18 +14,28 @@ from .. import vocab
 from ..extensions import db
 from ..models import Event, Organisation, Speaker, Theme, User, utcnow
 from ..models.events import MAX_CAPACITY
-from ..models.types import max_length
-from ..text import is_one_line, normalise_newlines, slugify
-from . import audit
+from ..models.types import LOCAL_TZ, max_length
+from ..models.types import utc_to_local as utc_to_local  # for the forms' datetime fields
+from ..text import is_https_url, is_one_line, normalise_newlines, slugify
+from . import attendees, audit
 from . import registrations as registration_service
 
-LOCAL_TZ = ZoneInfo(vocab.TIMEZONE)
-
-# A change to any of these in a published event is news for the people registered:
-# they are emailed (and calendars see a new revision).
-NOTIFY_FIELDS = frozenset(
-    {"start_dt", "end_dt", "venue_name", "address", "municipality", "online_url", "status"}
+# A change to any of these in a published event is news for the people registered: they
+# are emailed what changed (and calendars see a new revision). Time, place and the online
+# link always; the rest of what they read about the event unless the organiser says the
+# change is a correction nobody needs to hear about (a typo in the description).
+ALWAYS_NOTIFY_FIELDS = frozenset(
+    {"start_dt", "end_dt", "venue_name", "address", "municipality", "online_url"}
 )
+OPTIONAL_NOTIFY_FIELDS = frozenset(
+    {"title", "summary", "description", "format", "speakers", "language_codes",
+     "interpretation_available", "interpretation_note", "step_free_access", "hearing_loop",
+     "sign_language_interpretation", "accessibility_notes", "contact_email", "organisation_id"}
+)  # fmt: skip
+NOTIFY_FIELDS = ALWAYS_NOTIFY_FIELDS | OPTIONAL_NOTIFY_FIELDS
+# Stored as NULL when empty (a form sends "" for an empty input): "" and None are the same
+# value, and must not look like a change.
+NULL_WHEN_EMPTY = ("online_url", "contact_email")
 
 
 class NonExistentLocalTime(ValueError):
@@ -66,11 +75,6 @@ def local_to_utc(naive: datetime) -> datetime:
     return as_utc
 
 
-def utc_to_local(value: datetime) -> datetime:
-    """A UTC time as a naive Stockholm wall-clock time, for a datetime-local input."""
-    return value.astimezone(LOCAL_TZ).replace(tzinfo=None)
-
-
 @dataclass
 class EventData:
     """What an organiser can set on an event; datetimes are aware (UTC)."""
@@ -89,9 +93,10 @@ class EventData:
     venue_name: str = ""
     address: str = ""
     online_url: str | None = None
-    step_free_access: bool = False
-    hearing_loop: bool = False
-    sign_language_interpretation: bool = False
+    # None: not stated (imports, and events from before the question had three answers).
+    step_free_access: bool | None = None
+    hearing_loop: bool | None = None
+    sign_language_interpretation: bool | None = None
     accessibility_notes: str = ""
     capacity: int | None = None
     registration_opens_dt: datetime | None = None
@@ -186,7 +191,7 @@ def validate_event_data(
     speaker_problem = _speaker_problem(data.speakers)
     if speaker_problem:
         errors.setdefault("speakers", speaker_problem)
-    if data.online_url and not data.online_url.lower().startswith(("https://", "http://")):
+    if data.online_url and not is_https_url(data.online_url):
         errors.setdefault("online_url", _("Enter a web address starting with https://."))
     if data.contact_email and not _is_email(data.contact_email):
         errors.setdefault("contact_email", _("Enter an email address like name@example.se."))
@@ -219,12 +224,18 @@ def _is_email(value: str) -> bool:
     return True
 
 
+def _stored(name: str, value):
+    """A field's value as the event stores it."""
+    if name in MULTI_LINE_FIELDS:
+        return normalise_newlines(value or "")
+    if name in NULL_WHEN_EMPTY:
+        return value or None
+    return value
+
+
 def _apply(event: Event, data: EventData) -> None:
     for name in SIMPLE_FIELDS:
-        value = getattr(data, name)
-        if name in MULTI_LINE_FIELDS:
-            value = normalise_newlines(value or "")
-        setattr(event, name, value)
+        setattr(event, name, _stored(name, getattr(data, name)))
     event.slug = slugify(data.title)
     event.themes = list(
         db.session.scalars(select(Theme).where(Theme.id.in_(data.theme_ids)))
@@ -239,11 +250,16 @@ def _apply(event: Event, data: EventData) -> None:
 
 
 def _snapshot(event: Event) -> dict:
-    data = EventData.from_event(event)
-    snapshot = {name: getattr(data, name) for name in SIMPLE_FIELDS}
+    return _snapshot_of_data(EventData.from_event(event))
+
+
+def _snapshot_of_data(data: EventData) -> dict:
+    """The values of an event with this data, as the audit log compares them (a row saved
+    before empty links were stored as NULL compares equal to one saved after)."""
+    snapshot = {name: _stored(name, getattr(data, name)) for name in SIMPLE_FIELDS}
     snapshot.update(
-        theme_ids=sorted(data.theme_ids),
-        language_codes=sorted(data.language_codes),
+        theme_ids=sorted(set(data.theme_ids)),
+        language_codes=sorted(dict.fromkeys(data.language_codes)),
         speakers=[list(s) for s in data.speakers],
     )
     return snapshot
@@ -269,23 +285,64 @@ def create_event(data: EventData, user: User | None) -> Event:
 
 @dataclass
 class EventUpdate:
-    """What an edit changed: {field: [old, new]}, and whether attendees must be told."""
+    """What an edit changed: {field: [old, new]}, and whether attendees were told."""
 
     changes: dict
     notify_attendees: bool
+    recipients: int = 0
+
+
+@dataclass
+class ChangeNotice:
+    """What saving an edit would tell the people registered, before it is saved."""
+
+    changes: dict  # {field: [old, new]}, as the audit log will have them
+    recipients: int  # confirmed and waiting: who gets the notice
+    must_notify: bool  # time, place or online link changed: always sent
+    may_notify: bool  # other things registrants read changed: sent unless skipped
+
+    @property
+    def is_needed(self) -> bool:
+        """Whether there is a notice the organiser should see before saving."""
+        return self.recipients > 0 and (self.must_notify or self.may_notify)
+
+    @property
+    def notified_changes(self) -> dict:
+        return {name: values for name, values in self.changes.items() if name in NOTIFY_FIELDS}
+
+
+def change_notice(event: Event, data: EventData) -> ChangeNotice:
+    """The notice an edit of `event` to `data` would send (nothing is changed here)."""
+    changes = audit.diff(_snapshot(event), _snapshot_of_data(data))
+    return ChangeNotice(
+        changes=changes,
+        recipients=attendees.count_active(event) if event.is_published else 0,
+        must_notify=bool(ALWAYS_NOTIFY_FIELDS & set(changes)),
+        may_notify=bool(OPTIONAL_NOTIFY_FIELDS & set(changes)),
+    )
 
 
 def update_event(
-    event: Event, data: EventData, user: User | None, *, allow_capacity_reduction: bool = False
+    event: Event,
+    data: EventData,
+    user: User | None,
+    *,
+    allow_capacity_reduction: bool = False,
+    skip_notice: bool = False,
 ) -> EventUpdate:
     """Apply an edit; raises EventRuleError if a rule is broken.
 
     Lowering the capacity below the confirmed seats needs allow_capacity_reduction, and then
     moves the latest confirmed registrations to the waiting list (registration service).
-    """
-    from . import attendees
 
+    The people registered for a published event are emailed what changed (NOTIFY_FIELDS).
+    `skip_notice` leaves the email out for a correction, but never when the time, place or
+    online link changed.
+    """
     _check(data, event, allow_capacity_reduction=allow_capacity_reduction)
+    # An edit waits for the event's lock like a sign-up, at most REGISTRATION_LOCK_TIMEOUT_MS
+    # (then OperationalError: the view answers "busy, try again"), before it writes the row.
+    registration_service.lock_event(event.id)
     before = _snapshot(event)
     if data.capacity is not None and data.capacity < event.seats_taken:
         attendees.move_over_capacity_to_waiting_list(event, data.capacity, user)
@@ -298,10 +355,15 @@ def update_event(
     if "capacity" in changes and (event.capacity is None or (
             old_capacity is not None and event.capacity > old_capacity)):  # fmt: skip
         attendees.promote_after_capacity_change(event, user)
-    notify = event.is_published and bool(NOTIFY_FIELDS & set(changes))
+    changed = set(changes)
+    must = bool(ALWAYS_NOTIFY_FIELDS & changed)
+    may = bool(OPTIONAL_NOTIFY_FIELDS & changed)
+    notify = event.is_published and (must or (may and not skip_notice))
+    recipients = 0
     if notify:
-        attendees.notify_change(event)
-    return EventUpdate(changes=changes, notify_attendees=notify)
+        notified = {name: values for name, values in changes.items() if name in NOTIFY_FIELDS}
+        recipients = attendees.notify_change(event, notified)
+    return EventUpdate(changes=changes, notify_attendees=notify, recipients=recipients)
 
 
 def duplicate_event(event: Event, start_dt: datetime, user: User | None) -> Event:
@@ -326,12 +388,20 @@ def duplicate_event(event: Event, start_dt: datetime, user: User | None) -> Even
     return copy
 
 
+def publish_problem(event: Event, now: datetime | None = None) -> str | None:
+    """Why the event cannot be published now, or None if it can."""
+    if event.status != "draft":
+        return _("Only a draft can be published.")
+    if event.end_dt <= (now or utcnow()):
+        return _("An event that has already ended cannot be published.")
+    return None
+
+
 def publish_event(event: Event, user: User | None, now: datetime | None = None) -> None:
     """Make a draft public. A past event cannot be published."""
-    if event.status != "draft":
-        raise EventRuleError(_("Only a draft can be published."))
-    if event.end_dt <= (now or utcnow()):
-        raise EventRuleError(_("An event that has already ended cannot be published."))
+    problem = publish_problem(event, now)
+    if problem:
+        raise EventRuleError(problem)
     _set_status(event, "published", user, "event.publish")
 
 
@@ -357,6 +427,7 @@ def cancel_event(event: Event, reason: str, user: User | None) -> EventUpdate:
     limit = max_length(Event.cancellation_reason)
     if len(reason) > limit:
         raise EventRuleError(_("Write at most %(max)d characters.", max=limit), "reason")
+    registration_service.lock_event(event.id)  # before the first change: see _set_status
     old_reason = event.cancellation_reason
     event.cancellation_reason = reason
     _set_status(
@@ -379,6 +450,9 @@ def delete_draft(event: Event, user: User | None) -> None:
 def _set_status(
     event: Event, status: str, user: User | None, action: str, extra: dict | None = None
 ) -> None:
+    # The event's lock first, as for an edit, so a busy event gives up in time; taken before
+    # anything is changed, because a pending change would be flushed ahead of the lock.
+    registration_service.lock_event(event.id)
     old = event.status
     event.status = status
     db.session.flush()
@@ -405,6 +479,55 @@ def events_for(
     else:
         stmt = stmt.where(Event.end_dt > now).order_by(Event.start_dt)
     return list(db.session.scalars(stmt.order_by(Event.id)))
+
+
+@dataclass
+class BulkPublish:
+    """What publishing several drafts together did: those published, and the ones the
+    publish rules refused, each with the reason."""
+
+    published: list[Event]
+    refused: list[tuple[Event, str]]
+
+
+def publish_events(
+    events: list[Event], user: User | None, now: datetime | None = None
+) -> BulkPublish:
+    """Publish several drafts (imported ones, after review), each through the same rules
+    as one (publish_event); a draft the rules refuse stays a draft and the others go on."""
+    result = BulkPublish([], [])
+    for event in events:
+        try:
+            publish_event(event, user, now)
+        except EventRuleError as error:
+            result.refused.append((event, error.message))
+        else:
+            result.published.append(event)
+    return result
+
+
+# A series copied at once: more is a typing mistake (a year of weekly meetings is 52).
+MAX_SERIES_COPIES = 60
+
+
+def duplicate_series(event: Event, starts: list[datetime], user: User | None) -> list[Event]:
+    """Draft copies of an event for a series, one per start (duplicate_event); raises
+    EventRuleError for the first start the rules refuse, and the caller rolls back."""
+    if len(starts) > MAX_SERIES_COPIES:
+        raise EventRuleError(
+            _("At most %(count)d copies at a time.", count=MAX_SERIES_COPIES), "start_dt"
+        )
+    return [duplicate_event(event, start, user) for start in starts]
+
+
+def default_municipality(organisations: list[Organisation]) -> str | None:
+    """Where a new event probably is: the municipality an organiser's own organisation is
+    named after ("Varbergs kommun" → varberg), if one of them is; else None."""
+    for organisation in organisations:
+        code = vocab.municipality_named_in(organisation.name)
+        if code is not None:
+            return code
+    return None
 
 
 def default_duplicate_start(event: Event) -> datetime:

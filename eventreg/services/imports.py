@@ -4,13 +4,18 @@ Parsing and checking are separate from saving, so the web upload and the CLI bot
 every row's problems before anything is written. Saving takes only the good rows and the
 caller commits them together: nothing is half-imported. Imported events are drafts.
 
-CSV columns (the first line names them; `;` or `,` between values, UTF-8 or Windows-1252):
+CSV columns (the first line names them; `;` or `,` between values, UTF-8 or Windows-1252;
+in any letter case, and also by their Swedish names in COLUMN_ALIASES):
   title, start, end            required; times as YYYY-MM-DD HH:MM in Swedish time
-  municipality, format         codes from eventreg.vocab (e.g. varberg, seminar)
+  municipality                 a code from eventreg.vocab or a Halland municipality's name
+  format                       a code from eventreg.vocab (e.g. seminar)
   summary, description, audience, venue_name, address, online_url, contact_email
   capacity                     a whole number, empty for no limit
   registration_closes          YYYY-MM-DD HH:MM, Swedish time
   themes, languages            codes separated by `,` or `|` (e.g. jamlik-halsa-och-vard)
+
+A problem is reported with the column as the file names it ("Column “Start”: …"), or for
+an .ics file with the property (DTSTART, LOCATION …), and said in words.
 """
 
 import csv
@@ -38,6 +43,29 @@ KNOWN_COLUMNS = REQUIRED_COLUMNS + (
 )  # fmt: skip
 
 
+# Swedish column names, read as the English ones.
+COLUMN_ALIASES = {
+    "titel": "title", "börjar": "start", "slut": "end", "slutar": "end",
+    "kommun": "municipality", "sammanfattning": "summary", "beskrivning": "description",
+    "målgrupp": "audience", "lokal": "venue_name", "adress": "address",
+    "länk": "online_url", "kontakt": "contact_email", "e-post": "contact_email",
+    "platser": "capacity", "anmälan stänger": "registration_closes", "teman": "themes",
+    "språk": "languages",
+}  # fmt: skip
+
+# Which column or .ics property holds each of the event's fields (for the messages).
+CSV_COLUMN_OF = {
+    "start_dt": "start", "end_dt": "end", "registration_closes_dt": "registration_closes",
+    "registration_opens_dt": "registration_closes", "theme_ids": "themes",
+    "language_codes": "languages",
+}  # fmt: skip
+ICS_PROPERTY_OF = {
+    "title": "SUMMARY", "start": "DTSTART", "start_dt": "DTSTART", "end": "DTEND",
+    "end_dt": "DTEND", "venue_name": "LOCATION", "municipality": "LOCATION",
+    "online_url": "URL", "description": "DESCRIPTION", "theme_ids": "CATEGORIES",
+}  # fmt: skip
+
+
 class ImportFileError(ValueError):
     """The file as a whole cannot be read (wrong kind, encoding, missing columns)."""
 
@@ -50,10 +78,33 @@ class ImportRow:
     title: str
     data: EventData | None = None
     errors: list[str] = field(default_factory=list)
+    # A CSV file's columns as it names them ({"start": "Start"}); None for an .ics file.
+    columns: dict[str, str] | None = None
+    # Where problems were found already, so a column is not reported twice.
+    reported: set[str] = field(default_factory=set)
 
     @property
     def is_good(self) -> bool:
         return self.data is not None and not self.errors
+
+    def column_name(self, name: str) -> str:
+        """Where a column or field of the event is in the file, as the file names it."""
+        if self.columns is None:
+            return ICS_PROPERTY_OF.get(name, name)
+        column = CSV_COLUMN_OF.get(name, name)
+        return self.columns.get(column, column)
+
+    def problem(self, name: str, message: str) -> None:
+        """Note what is wrong with a column (or an event field) of this row, in words."""
+        where = self.column_name(name)
+        if where in self.reported:
+            return
+        self.reported.add(where)
+        if self.columns is None:
+            self.errors.append(_("%(property)s: %(problem)s", property=where, problem=message))
+        else:
+            self.errors.append(_("Column “%(column)s”: %(problem)s", column=where,
+                                 problem=message))  # fmt: skip
 
 
 def _decode(content: bytes) -> str:
@@ -91,7 +142,8 @@ def parse_csv(content: bytes, organisation: Organisation) -> list[ImportRow]:
     delimiter = ";" if header.count(";") >= header.count(",") else ","
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     try:
-        columns = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
+        written = {_column(name): (name or "").strip() for name in (reader.fieldnames or [])}
+        columns = list(written)
         records = list(reader)
     except csv.Error as error:
         raise ImportFileError(_("The file is not a readable CSV file.")) from error
@@ -106,17 +158,40 @@ def parse_csv(content: bytes, organisation: Organisation) -> list[ImportRow]:
     for number, raw in enumerate(records, start=2):
         if number - 1 > MAX_ROWS:
             raise ImportFileError(_("At most %(count)d events per file.", count=MAX_ROWS))
-        values = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+        values = {_column(k): (v or "").strip() for k, v in raw.items() if k}
         if not any(values.values()):
             continue  # blank line
-        rows.append(_row_from_values(number, values, organisation, theme_ids))
+        rows.append(_row_from_values(number, values, organisation, theme_ids, written))
     return rows
 
 
+def _column(name: str | None) -> str:
+    """A column's name as this module knows it: any letter case, Swedish or English."""
+    folded = " ".join((name or "").split()).casefold()
+    return COLUMN_ALIASES.get(folded, folded)
+
+
+def _municipality_code(value: str) -> str | None:
+    """A municipality's code from its code or name ("Varberg", "varberg"), or None."""
+    folded = value.strip().casefold()
+    for code, label in vocab.MUNICIPALITIES.items():
+        if folded in (code, str(label).casefold()):
+            return code
+    return None
+
+
+def _codes_list(vocabulary: dict) -> str:
+    return ", ".join(vocabulary)
+
+
 def _row_from_values(
-    number: int, values: dict[str, str], organisation: Organisation, theme_ids: dict[str, int]
+    number: int,
+    values: dict[str, str],
+    organisation: Organisation,
+    theme_ids: dict[str, int],
+    written: dict[str, str] | None = None,
 ) -> ImportRow:
-    row = ImportRow(line=number, title=values.get("title", ""))
+    row = ImportRow(line=number, title=values.get("title", ""), columns=written or {})
     times: dict[str, datetime | None] = {}
     for column in ("start", "end", "registration_closes"):
         if not values.get(column):
@@ -125,26 +200,50 @@ def _row_from_values(
         try:
             times[column] = _parse_local(values[column])
         except (ValueError, NonExistentLocalTime) as error:
-            row.errors.append(f"{column}: {error}")
+            row.problem(column, str(error))
     for column in ("start", "end"):
         if not values.get(column):
-            row.errors.append(_("%(column)s: missing.", column=column))
+            row.problem(column, _("empty. Write the date and time, like 2026-03-10 09:30."))
     capacity = None
     if values.get("capacity"):
         try:
             capacity = int(values["capacity"])
         except ValueError:
-            row.errors.append(_("capacity: “%(value)s” is not a whole number.",
-                                value=values["capacity"]))  # fmt: skip
+            row.problem("capacity", _("“%(value)s” is not a whole number. Write the number of "
+                                      "seats, or leave it empty for no limit.",
+                                      value=values["capacity"]))  # fmt: skip
+    municipality = _municipality_code(values.get("municipality", ""))
+    if municipality is None:
+        given = values.get("municipality", "")
+        row.problem("municipality", _(
+            "“%(value)s” is not a municipality we know. Write one of: %(codes)s.",
+            value=given, codes=_codes_list(vocab.MUNICIPALITIES),
+        ) if given else _("empty. Write where the event is held, one of: %(codes)s.",
+                          codes=_codes_list(vocab.MUNICIPALITIES)))  # fmt: skip
+    event_format = (values.get("format") or "seminar").strip().casefold()
+    if event_format not in vocab.FORMATS:
+        row.problem("format", _("“%(value)s” is not a format we know. Write one of: %(codes)s.",
+                                value=values["format"],
+                                codes=_codes_list(vocab.FORMATS)))  # fmt: skip
+    languages = [code.casefold() for code in _codes(values.get("languages", ""))] or ["sv"]
+    unknown_languages = [code for code in languages if code not in vocab.LANGUAGES]
+    if unknown_languages:
+        row.problem("languages", _("%(codes)s: not a language code we know. Use codes like "
+                                   "%(examples)s.", codes=", ".join(unknown_languages),
+                                   examples="sv, en, ar"))  # fmt: skip
     unknown_themes = [slug for slug in _codes(values.get("themes", "")) if slug not in theme_ids]
     if unknown_themes:
-        row.errors.append(_("themes: unknown %(codes)s.", codes=", ".join(unknown_themes)))
-    if row.errors:
+        row.problem("themes", _("no theme has the address name %(codes)s. Known themes: "
+                                "%(known)s.", codes=", ".join(unknown_themes),
+                                known=", ".join(theme_ids) or "–"))  # fmt: skip
+    if times.get("start") is None or times.get("end") is None:
         return row
+    # Checked against the event rules too (check_rows), so the row lists all its problems;
+    # it is imported only if it has none.
     row.data = EventData(
         title=values.get("title", ""),
-        format=values.get("format") or "seminar",
-        municipality=values.get("municipality", ""),
+        format=event_format,
+        municipality=municipality or "",
         start_dt=times["start"],
         end_dt=times["end"],
         organisation_id=organisation.id,
@@ -157,19 +256,16 @@ def _row_from_values(
         online_url=values.get("online_url") or None,
         contact_email=values.get("contact_email") or None,
         capacity=capacity,
-        registration_closes_dt=times["registration_closes"],
-        theme_ids=[theme_ids[slug] for slug in _codes(values.get("themes", ""))],
-        language_codes=_codes(values.get("languages", "")) or ["sv"],
+        registration_closes_dt=times.get("registration_closes"),
+        theme_ids=[theme_ids[slug] for slug in _codes(values.get("themes", ""))
+                   if slug in theme_ids],  # fmt: skip
+        language_codes=languages,
     )
     return row
 
 
 def _guess_municipality(location: str) -> str | None:
-    folded = location.casefold()
-    for code, name in vocab.HALLAND_MUNICIPALITIES.items():
-        if name.casefold() in folded:
-            return code
-    return None
+    return vocab.municipality_named_in(location)
 
 
 def _ics_time(value) -> datetime:
@@ -277,7 +373,9 @@ def check_rows(rows: Iterable[ImportRow], organisation: Organisation) -> None:
         if row.data is None:
             continue
         for name, message in event_service.validate_event_data(row.data).items():
-            row.errors.append(f"{name}: {message}")
+            row.problem(name, message)
+        if row.errors:
+            continue  # not imported, so no duplicate of a later row
         key = (row.data.title.casefold(), row.data.start_dt)
         if key in seen:
             row.errors.append(_("An event with this title and start already exists."))

@@ -11,18 +11,30 @@ Definitions, shown on the page too:
 - no-show: confirmed registrations for an event that has ended and where attendance was
   taken (at least one check-in), who were not checked in. Events where nobody was checked
   in are left out of the no-show figures, as there attendance is unknown;
+- events: every published event starting in the period, also those nobody registered
+  for (cancelled events are counted apart); a theme with events but no registrations is
+  listed with zeros;
+- waiting-list demand: people who wanted a seat and never got one (still on the waiting
+  list, or left it without a seat), at events that were not cancelled;
 - an event with two themes counts under both themes; months are the event's start month
-  in Swedish time; municipality and sector are the registrant's own.
+  in Swedish time; municipality and sector are the registrant's own, and "where held" is
+  the event's municipality.
+
+Numbers and months are written for the reader's language by the callers' formatters
+(`format_rate`, `month_label`), so the page and the CSV say "25,0" and "mars 2026" in
+Swedish.
 """
 
 import csv
 import io
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from xml.sax.saxutils import escape
 
+from flask_babel import format_date, format_decimal
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .. import vocab
@@ -44,6 +56,21 @@ class RegistrationFact:
     sector: str
     status: str
     attended: bool
+    # Where the event was held, and whether this person wanted a seat and never had one.
+    event_municipality: str = ""
+    never_seated: bool = False
+    event_cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class EventFact:
+    """What the statistics need to know about one event in the period."""
+
+    event_id: int
+    start: datetime
+    municipality: str
+    themes: tuple[str, ...]
+    cancelled: bool = False
 
 
 @dataclass
@@ -53,6 +80,8 @@ class Bucket:
     attended: int = 0
     no_show: int = 0
     counted_for_no_show: int = 0  # confirmed at ended events where attendance was taken
+    events: int = 0  # published events in this group (where events are known)
+    demand: int = 0  # people on the waiting list who never got a seat
 
     @property
     def no_show_rate(self) -> float | None:
@@ -69,14 +98,31 @@ class Statistics:
     by_municipality: list[Bucket] = field(default_factory=list)
     by_sector: list[Bucket] = field(default_factory=list)
     by_month: list[Bucket] = field(default_factory=list)
+    by_event_municipality: list[Bucket] = field(default_factory=list)
+    cancelled_events: int = 0
 
     def dimensions(self) -> list[tuple[str, list[Bucket]]]:
         return [
             ("theme", self.by_theme),
             ("municipality", self.by_municipality),
+            ("event_municipality", self.by_event_municipality),
             ("sector", self.by_sector),
             ("month", self.by_month),
         ]
+
+
+# Dimensions whose groups are events' (theme, where held, month): they count events.
+EVENT_DIMENSIONS = frozenset({"theme", "event_municipality", "month"})
+# Dimensions that show waiting-list demand.
+DEMAND_DIMENSIONS = frozenset({"theme", "municipality", "event_municipality"})
+
+
+def month_key(start: datetime) -> str:
+    return start.astimezone(LOCAL_TZ).strftime("%Y-%m")
+
+
+def iso_month(key: str) -> str:
+    return key
 
 
 def _add(bucket: Bucket, fact: RegistrationFact, attendance_taken: bool) -> None:
@@ -95,10 +141,15 @@ def compute(
     facts: Iterable[RegistrationFact],
     theme_names: dict[str, str] | None = None,
     labels: dict[str, dict[str, str]] | None = None,
+    events: Iterable[EventFact] | None = None,
+    month_label: Callable[[str], str] = iso_month,
 ) -> Statistics:
-    """The figures from registration facts: totals and per theme, municipality, sector and
-    month. `theme_names` and `labels` turn codes into names; lists are in a stable order
-    (themes and codes as the names map lists them, months in time order)."""
+    """The figures from registration facts (and, given them, the period's events): totals
+    and per theme, municipality, where held, sector and month. `theme_names` and `labels`
+    turn codes into names, `month_label` a "YYYY-MM" into a month's name; lists are in a
+    stable order (themes and codes as the names map lists them, months in time order).
+
+    Without `events`, only events with registrations are known (and counted)."""
     facts = list(facts)
     theme_names = theme_names or {}
     labels = labels or {}
@@ -106,21 +157,57 @@ def compute(
     total = Bucket("total")
     groups: dict[str, dict[str, Bucket]] = defaultdict(dict)
 
-    def bucket(dimension: str, key: str, label: str) -> Bucket:
-        return groups[dimension].setdefault(key, Bucket(label))
+    def bucket(dimension: str, key: str) -> Bucket:
+        if key not in groups[dimension]:
+            if dimension == "theme":
+                label = theme_names.get(key, key)
+            elif dimension == "month":
+                label = month_label(key)
+            else:
+                vocabulary = "municipality" if dimension == "event_municipality" else dimension
+                label = labels.get(vocabulary, {}).get(key, key)
+            groups[dimension][key] = Bucket(label)
+        return groups[dimension][key]
+
+    def event_buckets(themes, municipality, start) -> list[Bucket]:
+        """The groups an event belongs to: its themes, where it was held, its month last."""
+        where = [bucket("event_municipality", municipality)] if municipality else []
+        return [*(bucket("theme", slug) for slug in themes), *where,
+                bucket("month", month_key(start))]  # fmt: skip
+
+    cancelled_events = 0
+    if events is None:
+        known = {f.event_id: f for f in facts}
+        event_list = [EventFact(f.event_id, f.event_start, f.event_municipality, f.themes,
+                                f.event_cancelled) for f in known.values()]  # fmt: skip
+    else:
+        event_list = list(events)
+    published = 0
+    for event in event_list:
+        if event.cancelled:
+            cancelled_events += 1
+            continue
+        published += 1
+        for group in event_buckets(event.themes, event.municipality, event.start):
+            group.events += 1
 
     for fact in facts:
+        is_demand = fact.never_seated and not fact.event_cancelled
+        if fact.status != "confirmed" and not is_demand:
+            continue  # other waiting and cancelled registrations are not counted anywhere
+        where = event_buckets(fact.themes, fact.event_municipality, fact.event_start)
+        if is_demand:
+            total.demand += 1
+            for group in [*where[:-1], bucket("municipality", fact.municipality)]:
+                group.demand += 1
         if fact.status != "confirmed":
-            continue  # waiting and cancelled registrations are not counted anywhere
+            continue  # demand only: no seat to count
         attendance_taken = fact.event_id in taken
         _add(total, fact, attendance_taken)
-        for slug in fact.themes:
-            _add(bucket("theme", slug, theme_names.get(slug, slug)), fact, attendance_taken)
+        for group in where:
+            _add(group, fact, attendance_taken)
         for dimension, key in (("municipality", fact.municipality), ("sector", fact.sector)):
-            label = labels.get(dimension, {}).get(key, key)
-            _add(bucket(dimension, key, label), fact, attendance_taken)
-        month = fact.event_start.astimezone(LOCAL_TZ).strftime("%Y-%m")
-        _add(bucket("month", month, month), fact, attendance_taken)
+            _add(bucket(dimension, key), fact, attendance_taken)
 
     def ordered(dimension: str, order: list[str]) -> list[Bucket]:
         found = groups.get(dimension, {})
@@ -128,14 +215,45 @@ def compute(
         rest = [found[key] for key in sorted(found) if key not in order]
         return known + rest
 
+    municipalities = list(labels.get("municipality", {}))
+    total.events = published
     return Statistics(
         total=total,
-        events=len({f.event_id for f in facts}),
+        events=published,
         by_theme=ordered("theme", list(theme_names)),
-        by_municipality=ordered("municipality", list(labels.get("municipality", {}))),
+        by_municipality=ordered("municipality", municipalities),
         by_sector=ordered("sector", list(labels.get("sector", {}))),
         by_month=ordered("month", []),
+        by_event_municipality=ordered("event_municipality", municipalities),
+        cancelled_events=cancelled_events,
     )
+
+
+def _period(stmt, organisation_ids: set[int] | None, date_from: date | None,
+            date_to: date | None):  # fmt: skip
+    """Only events of these organisations (None: all) starting within the dates (Swedish
+    calendar days)."""
+    if organisation_ids is not None:
+        stmt = stmt.where(Event.organisation_id.in_(organisation_ids or {-1}))
+    if date_from:
+        stmt = stmt.where(Event.start_dt >= local_midnight_utc(date_from))
+    if date_to:
+        stmt = stmt.where(Event.start_dt < local_midnight_utc(date_to + timedelta(days=1)))
+    return stmt
+
+
+def _themes_of(event_ids: set[int]) -> dict[int, list[str]]:
+    themes: dict[int, list[str]] = defaultdict(list)
+    if event_ids:
+        theme_rows = db.session.execute(
+            select(event_theme.c.event_id, Theme.slug)
+            .join(Theme, Theme.id == event_theme.c.theme_id)
+            .where(event_theme.c.event_id.in_(event_ids))
+            .order_by(Theme.position, Theme.id)
+        )
+        for event_id, slug in theme_rows:
+            themes[event_id].append(slug)
+    return themes
 
 
 def load_facts(
@@ -149,29 +267,15 @@ def load_facts(
     now = now or utcnow()
     stmt = (
         select(Registration.event_id, Event.start_dt, Event.end_dt, Registration.municipality,
-               Registration.sector, Registration.status, Registration.attended_at)
+               Registration.sector, Registration.status, Registration.attended_at,
+               Registration.confirmed_at, Event.municipality.label("event_municipality"),
+               Event.status.label("event_status"))
         .join(Event, Event.id == Registration.event_id)
         .where(Event.status.in_(("published", "cancelled")))
         .order_by(Registration.id)
     )  # fmt: skip
-    if organisation_ids is not None:
-        stmt = stmt.where(Event.organisation_id.in_(organisation_ids or {-1}))
-    if date_from:
-        stmt = stmt.where(Event.start_dt >= local_midnight_utc(date_from))
-    if date_to:
-        stmt = stmt.where(Event.start_dt < local_midnight_utc(date_to + timedelta(days=1)))
-    rows = db.session.execute(stmt).all()
-    event_ids = {row.event_id for row in rows}
-    themes: dict[int, list[str]] = defaultdict(list)
-    if event_ids:
-        theme_rows = db.session.execute(
-            select(event_theme.c.event_id, Theme.slug)
-            .join(Theme, Theme.id == event_theme.c.theme_id)
-            .where(event_theme.c.event_id.in_(event_ids))
-            .order_by(Theme.position, Theme.id)
-        )
-        for event_id, slug in theme_rows:
-            themes[event_id].append(slug)
+    rows = db.session.execute(_period(stmt, organisation_ids, date_from, date_to)).all()
+    themes = _themes_of({row.event_id for row in rows})
     return [
         RegistrationFact(
             event_id=row.event_id,
@@ -182,6 +286,36 @@ def load_facts(
             sector=row.sector,
             status=row.status,
             attended=row.attended_at is not None,
+            event_municipality=row.event_municipality,
+            # Waiting, or gone from the waiting list: a seat they wanted and never had.
+            never_seated=row.status != "confirmed" and row.confirmed_at is None,
+            event_cancelled=row.event_status == "cancelled",
+        )
+        for row in rows
+    ]
+
+
+def load_events(
+    organisation_ids: set[int] | None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> list[EventFact]:
+    """Every published or cancelled event of these organisations (None: all) starting
+    within the dates, whether or not anyone registered."""
+    stmt = (
+        select(Event.id, Event.start_dt, Event.municipality, Event.status)
+        .where(Event.status.in_(("published", "cancelled")))
+        .order_by(Event.start_dt, Event.id)
+    )
+    rows = db.session.execute(_period(stmt, organisation_ids, date_from, date_to)).all()
+    themes = _themes_of({row.id for row in rows})
+    return [
+        EventFact(
+            event_id=row.id,
+            start=row.start_dt,
+            municipality=row.municipality,
+            themes=tuple(themes.get(row.id, ())),
+            cancelled=row.status == "cancelled",
         )
         for row in rows
     ]
@@ -199,25 +333,46 @@ def vocabulary_labels() -> dict[str, dict[str, str]]:
     }
 
 
-def _rate_text(rate: float | None) -> str:
-    return "" if rate is None else f"{rate * 100:.1f}"
+def percent(rate: float) -> str:
+    """A share as a percentage with one decimal, written as the current language writes
+    numbers ("25,0" in Swedish, "25.0" in English)."""
+    return format_decimal(rate * 100, "0.0")
 
 
-def figures_csv(statistics: Statistics, dimension_names: dict[str, str]) -> bytes:
-    """All figures as CSV (UTF-8 with BOM, semicolons, for Excel): a row per group. Names
-    that a spreadsheet would run as formulas (a theme called "=…") are written as text."""
+def month_name(key: str) -> str:
+    """"2026-03" as the current language names the month: "mars 2026", "March 2026"."""
+    year, month = (int(part) for part in key.split("-"))
+    return format_date(date(year, month, 1), "LLLL y")
+
+
+def figures_csv(
+    statistics: Statistics,
+    dimension_names: dict[str, str],
+    format_rate: Callable[[float], str] = percent,
+) -> bytes:
+    """All figures as CSV (UTF-8 with BOM, semicolons, for Excel): a row per group, with
+    headings in the current language and rates written by `format_rate`. Figures a group
+    does not have (events per sector) are left empty. Names that a spreadsheet would run
+    as formulas (a theme called "=…") are written as text."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["Dimension", "Grupp", "Anmälda", "Närvarande", "Uteblivna",
-                     "Underlag för uteblivna", "Andel uteblivna (%)"])  # fmt: skip
+    writer.writerow([_("Dimension"), _("Group"), _("Events"), _("Registered"), _("Attended"),
+                     _("No-shows"), _("Basis for the no-show rate"), _("No-show rate (%)"),
+                     _("Waiting-list demand")])  # fmt: skip
     rows = [("total", [statistics.total])] + statistics.dimensions()
     for dimension, buckets in rows:
         for b in buckets:
             label = b.label if dimension != "total" else dimension_names.get("total", "total")
             dimension_name = dimension_names.get(dimension, dimension)
-            writer.writerow([spreadsheet_safe(dimension_name), spreadsheet_safe(label),
-                             b.registrations, b.attended, b.no_show, b.counted_for_no_show,
-                             _rate_text(b.no_show_rate)])  # fmt: skip
+            has_events = dimension == "total" or dimension in EVENT_DIMENSIONS
+            has_demand = dimension == "total" or dimension in DEMAND_DIMENSIONS
+            writer.writerow([
+                spreadsheet_safe(dimension_name), spreadsheet_safe(label),
+                b.events if has_events else "", b.registrations, b.attended, b.no_show,
+                b.counted_for_no_show,
+                "" if b.no_show_rate is None else format_rate(b.no_show_rate),
+                b.demand if has_demand else "",
+            ])  # fmt: skip
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
