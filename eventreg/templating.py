@@ -2,14 +2,30 @@
 
 import inspect
 from datetime import datetime
+from urllib.parse import urlencode
 
 from flask import request, url_for
 from flask_babel import format_date, format_datetime, format_time
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 
 from . import vocab
-from .i18n import LOCALE_PARAM
+from .i18n import LOCALE_PARAM, current_language
 from .text import render_markdown
+
+# One way to write dates in both languages, day before month as in Swedish: "tisdag
+# 2 januari 2027" / "Tuesday 2 January 2027" (Babel's English "full" format is American).
+DAY_FORMAT = "EEEE d MMMM y"
+DATE_FORMAT = "d MMMM y"
+DATE_TIME_FORMAT = "d MMMM y HH:mm"
+SHORT_DATE_FORMAT = "d MMM"  # "2 jan." / "2 Jan", on event cards
+
+# Events, their organisers' texts and resources without a translation are written in Swedish
+# only, whatever the page's language.
+CONTENT_LANGUAGE = "sv"
+
+# An ordinary link to a map search: no embedded map, no scripts, no trackers on our pages.
+MAP_SEARCH_URL = "https://www.openstreetmap.org/search"
 
 
 def event_when(start: datetime, end: datetime) -> str:
@@ -17,11 +33,37 @@ def event_when(start: datetime, end: datetime) -> str:
     if format_date(start, "yyyy-MM-dd") == format_date(end, "yyyy-MM-dd"):
         return _(
             "%(date)s, %(start)s–%(end)s",
-            date=format_date(start, "full"),
+            date=format_date(start, DAY_FORMAT),
             start=format_time(start, "HH:mm"),
             end=format_time(end, "HH:mm"),
         )
-    return f"{format_datetime(start, 'd MMMM y HH:mm')} – {format_datetime(end, 'd MMMM y HH:mm')}"
+    return f"{format_datetime(start, DATE_TIME_FORMAT)} – {format_datetime(end, DATE_TIME_FORMAT)}"
+
+
+def lang_attr(language: str = CONTENT_LANGUAGE) -> Markup:
+    """` lang="sv"` on an element whose text is in another language than the page (WCAG
+    3.1.2), so a screen reader pronounces it right; nothing when the languages agree."""
+    if language == current_language():
+        return Markup("")
+    return Markup(' lang="%s"') % language
+
+
+def in_language(text: str, language: str = CONTENT_LANGUAGE) -> Markup:
+    """The text, escaped, in a `<span lang>` when it is in another language than the page."""
+    if language == current_language():
+        return escape(text)
+    return Markup('<span lang="%s">%s</span>') % (language, text)
+
+
+def map_url(event) -> str | None:
+    """A map search for the event's address, or None for an event without one."""
+    if event.is_online or not event.address.strip():
+        return None
+    municipality = str(vocab.MUNICIPALITIES.get(event.municipality, ""))
+    parts = [event.address.strip()]
+    if event.municipality != "elsewhere" and municipality not in event.address:
+        parts.append(municipality)
+    return f"{MAP_SEARCH_URL}?{urlencode({'query': ', '.join(parts)})}"
 
 
 # url_for's own parameters (endpoint, _external, _scheme, _anchor, _method): a query
@@ -59,8 +101,12 @@ def url_for_language(language: str) -> str:
 def init_app(app) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["when"] = lambda event: event_when(event.start_dt, event.end_dt)
+    app.jinja_env.filters["short_date"] = lambda value: format_date(value, SHORT_DATE_FORMAT)
     app.jinja_env.globals.update(
         vocab=vocab,
+        lang_attr=lang_attr,
+        in_language=in_language,
+        map_url=map_url,
         url_for_language=url_for_language,
         current_args=current_args,
         format_date=format_date,

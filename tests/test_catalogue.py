@@ -169,7 +169,8 @@ def test_event_page_shows_everything_about_the_event(client):
         title="Hälsa på lika villkor", themes=[theme], languages=["sv", "so"],
         speakers=["Amina Yusuf"], venue_name="Varbergs teater", address="Engelbrektsgatan 5",
         municipality="varberg", capacity=40, seats_taken=15, step_free_access=True,
-        hearing_loop=True, audience="Vårdpersonal", interpretation_available=True,
+        hearing_loop=True, sign_language_interpretation=False, audience="Vårdpersonal",
+        interpretation_available=True,
         interpretation_note="Tolkning till somaliska", contact_email="info@varberg.se",
         registration_closes_dt=utcnow() + timedelta(days=5),
     )  # fmt: skip

@@ -57,7 +57,7 @@ def test_dates_are_formatted_for_the_locale(client):
     swedish = client.get(event_url(event)).get_data(as_text=True)
     assert "tisdag 23 mars 2027, 09:30–12:00" in swedish
     english = client.get(event_url(event) + "?lang=en").get_data(as_text=True)
-    assert "Tuesday, March 23, 2027, 09:30–12:00" in english
+    assert "Tuesday 23 March 2027, 09:30–12:00" in english  # British, as in Swedish
 
 
 @pytest.mark.parametrize(

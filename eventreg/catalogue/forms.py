@@ -1,7 +1,9 @@
 """The event-list filter, read from the URL so a filtered list can be shared."""
 
 import re
+from dataclasses import dataclass
 
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
@@ -12,6 +14,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import vocab
 from ..services.catalogue import EventFilter, all_organisations, all_themes
+from ..templating import DATE_FORMAT
 
 # Control characters (NUL, tab, escape, DEL, the C1 range) mean nothing in a search, and
 # PostgreSQL refuses a NUL in a query: they separate words like a space does.
@@ -86,3 +89,40 @@ def parse_event_filter(args: MultiDict, past: bool = False):
     if not form.validate():
         return form, None
     return form, form.to_filter(past=past)
+
+
+@dataclass(frozen=True)
+class ActiveFilter:
+    """One chosen filter value, shown above the results with a link that removes it."""
+
+    field: str  # the filter's name, e.g. "Kommun"
+    value: str  # the chosen value as shown, e.g. "Varberg"
+    remove_args: dict[str, list[str]]  # the list's query without this value, on page 1
+
+
+def active_filters(form: EventFilterForm, args: dict[str, list[str]]) -> list[ActiveFilter]:
+    """The filters a valid `form` applies, in the form's order. `args` is the page's query
+    (see templating.current_args); each filter's link keeps the rest of it."""
+    base = {key: values for key, values in args.items() if key != "sida"}
+
+    def without(name: str, value: str | None = None) -> dict[str, list[str]]:
+        rest = dict(base)
+        kept = [v for v in rest.pop(name, []) if value is not None and v != value]
+        if kept:
+            rest[name] = kept
+        return rest
+
+    chips = []
+    for name in FILTER_PARAMS:
+        field = form[name]
+        if isinstance(field, CheckboxListField):
+            labels = {str(choice.value): str(choice.label) for choice in field.choices}
+            for value in field.data or ():
+                shown = labels.get(value, value)
+                chips.append(ActiveFilter(str(field.label.text), shown, without(name, value)))
+        elif isinstance(field, DateField) and field.data:
+            shown = format_date(field.data, DATE_FORMAT)
+            chips.append(ActiveFilter(str(field.label.text), shown, without(name)))
+        elif name == "q" and (field.data or "").strip():
+            chips.append(ActiveFilter(str(field.label.text), field.data.strip(), without(name)))
+    return chips

@@ -2,9 +2,11 @@
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
+from ..mail.links import absolute_url
 from ..services import catalogue
 from ..services.structured_data import event_json_ld
-from .forms import parse_event_filter
+from ..templating import current_args
+from .forms import active_filters, parse_event_filter
 
 bp = Blueprint("catalogue", __name__)
 
@@ -17,6 +19,7 @@ MAX_PAGE = 100_000
 def home():
     return render_template(
         "catalogue/home.html",
+        url=absolute_url("catalogue.home"),
         events=catalogue.upcoming_events(limit=6),
         themes=catalogue.all_themes(),
         counts=catalogue.upcoming_counts_by_theme(),
@@ -38,6 +41,7 @@ def show_theme(slug: str):
     return render_template(
         "catalogue/theme.html",
         theme=theme,
+        url=absolute_url("catalogue.show_theme", slug=theme.slug),
         upcoming=catalogue.upcoming_events(limit=50, themes=(slug,)),
         past=catalogue.past_events(limit=10, themes=(slug,)),
     )
@@ -59,7 +63,12 @@ def _event_list(past: bool):
         per_page=current_app.config["EVENTS_PER_PAGE"],
     )
     return render_template(
-        "catalogue/events.html", form=form, page=page, past=past, event_filter=event_filter
+        "catalogue/events.html",
+        form=form,
+        page=page,
+        past=past,
+        event_filter=event_filter,
+        chips=active_filters(form, current_args()),
     )
 
 
@@ -79,7 +88,10 @@ def show_event(public_id: str, slug: str | None = None):
     event = catalogue.get_public_event(public_id) or abort(404)
     if slug != event.slug:
         return redirect(url_for(".show_event", public_id=public_id, slug=event.slug), 301)
-    return render_template("catalogue/event.html", event=event, json_ld=event_json_ld(event))
+    url = absolute_url("catalogue.show_event", public_id=event.public_id, slug=event.slug)
+    return render_template(
+        "catalogue/event.html", event=event, url=url, json_ld=event_json_ld(event, url)
+    )
 
 
 @bp.get("/tillganglighet")

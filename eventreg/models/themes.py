@@ -7,9 +7,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 
 
-def _localised(sv: str, en: str) -> str:
+def _language(en: str) -> str:
+    """The language a themed text is shown in: English on English pages when there is an
+    English text, else Swedish."""
     locale = get_locale()
-    return en if locale is not None and locale.language == "en" and en else sv
+    return "en" if locale is not None and locale.language == "en" and en else "sv"
+
+
+def _localised(sv: str, en: str) -> str:
+    return en if _language(en) == "en" else sv
 
 
 class Theme(db.Model):
@@ -32,6 +38,15 @@ class Theme(db.Model):
     @property
     def description(self) -> str:
         return _localised(self.description_sv, self.description_en)
+
+    @property
+    def name_language(self) -> str:
+        """The language `name` is in, "sv" or "en" (Swedish when no translation exists)."""
+        return _language(self.name_en)
+
+    @property
+    def description_language(self) -> str:
+        return _language(self.description_en)
 
     def __repr__(self) -> str:
         return f"<Theme {self.slug}>"

@@ -1,16 +1,13 @@
 """schema.org Event data for search engines (JSON-LD)."""
 
-from flask import url_for
-
 from ..models import Event
 from ..text import markdown_to_text
 from ..vocab import MUNICIPALITIES
 
 
-def event_json_ld(event: Event) -> dict:
-    """A schema.org Event describing the event, with absolute URLs."""
-    url = url_for("catalogue.show_event", public_id=event.public_id, slug=event.slug,
-                  _external=True)  # fmt: skip
+def event_json_ld(event: Event, url: str) -> dict:
+    """A schema.org Event describing the event; `url` is its page's absolute address (from
+    the configured base URL, like every absolute link: never the request's Host)."""
     place = {
         "@type": "Place",
         "name": event.venue_name or str(MUNICIPALITIES.get(event.municipality, "")),

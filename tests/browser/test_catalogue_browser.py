@@ -210,7 +210,8 @@ def test_browse_home_theme_filtered_list_and_event(
     assert_no_axe_violations(page)
     visited.append(("1-home", page.url))
 
-    page.get_by_role("link", name=catalogue.work.name_sv).click()
+    # The theme list's link (the event cards' theme chips link there too).
+    page.locator(".theme-grid").get_by_role("link", name=catalogue.work.name_sv).click()
     expect(page).to_have_url(f"{live_server}/teman/{catalogue.work.slug}")
     expect(page.get_by_role("heading", level=1)).to_have_text(catalogue.work.name_sv)
     assert_no_axe_violations(page)
@@ -219,7 +220,7 @@ def test_browse_home_theme_filtered_list_and_event(
     page.get_by_role("link", name="Filtrera evenemangen inom temat").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Kommande evenemang")
     # The municipality by keyboard: open the group, tick Halmstad with the space bar.
-    municipality = page.locator("details", has=page.locator("#kommun"))
+    municipality = page.locator(".filters details", has=page.locator("#kommun"))
     municipality.locator("summary").press("Enter")
     expect(municipality).to_have_attribute("open", "")
     halmstad = page.get_by_role("checkbox", name="Halmstad")
@@ -227,7 +228,7 @@ def test_browse_home_theme_filtered_list_and_event(
     page.keyboard.press("Space")
     expect(halmstad).to_be_checked()
     # The format with the mouse.
-    page.locator("details", has=page.locator("#format")).locator("summary").click()
+    page.locator(".filters details", has=page.locator("#format")).locator("summary").click()
     page.get_by_role("checkbox", name="Seminarium").click()
     page.get_by_role("button", name="Visa evenemang").press("Enter")
 
@@ -333,9 +334,9 @@ def test_language_switch_goes_to_english_and_back_and_is_remembered(catalogue, p
 def test_filters_work_without_javascript(catalogue, new_context, screenshot):
     page = new_context(java_script_enabled=False).new_page()
     page.goto("/evenemang/")
-    page.locator("details", has=page.locator("#kommun")).locator("summary").click()
+    page.locator(".filters details", has=page.locator("#kommun")).locator("summary").click()
     page.get_by_role("checkbox", name="Halmstad").check()
-    page.locator("details", has=page.locator("#format")).locator("summary").click()
+    page.locator(".filters details", has=page.locator("#format")).locator("summary").click()
     page.get_by_role("checkbox", name="Seminarium").check()
     page.get_by_role("button", name="Visa evenemang").click()
 

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from eventreg.extensions import db
+from eventreg.mail.notifications import render
 from eventreg.models import OutboxEmail, Registration
 from eventreg.services import registrations as service
 from tests.factories import make_event, make_registration
@@ -80,7 +81,7 @@ def test_register_with_the_keyboard_only(event, page, assert_no_axe_violations, 
     (email,) = db.session.scalars(select(OutboxEmail)).all()
     manage_path = f"/anmalan/{service.manage_token(registration)}"
     assert email.kind == "confirmation"
-    assert manage_path in email.body_text
+    assert manage_path in render(email).body_text
     page.goto(manage_path)
 
     expect(page.locator("#registration-status")).to_have_text("You have a seat.")
@@ -104,7 +105,7 @@ def test_an_invalid_form_shows_the_error_summary(event, page, assert_no_axe_viol
     summary = page.locator(".error-summary")
     expect(summary).to_be_visible()
     expect(summary).to_be_focused()  # read first by a screen reader, without any script
-    expect(page).to_have_title(f"Error: Register for {event.title} – Halland's seminar registry")
+    expect(page).to_have_title(f"Error: Register for {event.title} – Halland's seminars")
     links = summary.get_by_role("link")
     expect(links).to_have_count(4)  # email, sector, municipality, consent
     assert [links.nth(i).get_attribute("href") for i in range(4)] == [
