@@ -30,10 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from eventreg import create_app  # noqa: E402
 from eventreg.extensions import db  # noqa: E402
 from eventreg.feeds import ical  # noqa: E402
-from eventreg.feeds.queries import feed_events_stmt  # noqa: E402
 from eventreg.feeds.views import CACHE_EXTENSION  # noqa: E402
 from eventreg.models import Event, Organisation, Speaker, Theme  # noqa: E402
 from eventreg.services.catalogue import EventFilter  # noqa: E402
+from eventreg.services.feeds import feed_events_stmt  # noqa: E402
 
 URL = "/kalender/evenemang.ics"
 MUNICIPALITIES = ["halmstad", "kungsbacka", "varberg", "falkenberg", "laholm", "hylte"]

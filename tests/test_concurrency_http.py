@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import select
 
 from eventreg.extensions import db
+from eventreg.mail.notifications import render
 from eventreg.models import Event, OutboxEmail, Registration
 from eventreg.services import registrations as service
 from tests.factories import make_event
@@ -264,7 +265,7 @@ def test_fifty_simultaneous_http_registrations_across_server_processes(gunicorn_
     assert sorted(kinds) == sorted(["confirmation"] * SEATS + ["waiting"] * (PEOPLE - SEATS))
     waiting_emails = db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == "waiting"))
     emailed = sorted(
-        int(re.search(r"You are number (\d+)", email.body_text).group(1))
+        int(re.search(r"You are number (\d+)", render(email).body_text).group(1))
         for email in waiting_emails
     )
     assert emailed == list(range(1, PEOPLE - SEATS + 1))

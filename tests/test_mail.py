@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from datetime import timedelta
@@ -20,6 +21,7 @@ from sqlalchemy import func, select
 
 from eventreg.extensions import db
 from eventreg.feeds.ical import event_uid
+from eventreg.mail import notifications
 from eventreg.mail import sender as mail_sender
 from eventreg.mail.messages import (
     QR_BORDER,
@@ -43,7 +45,9 @@ def smtp_server(app):
 
 
 def outbox() -> list[OutboxEmail]:
-    return list(db.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id)))
+    """The outbox, each email rendered as the sender would (queued ones are not yet)."""
+    emails = db.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id))
+    return [notifications.render(email) for email in emails]
 
 
 def calendar_part(message):
@@ -242,7 +246,7 @@ def test_each_email_carries_the_manage_link():
         assert link in email.body_text, email.kind
         assert link in email.body_html, email.kind
     assert [e.kind for e in outbox()] == ["confirmation", "waiting", "cancellation", "promotion"]
-    assert [e.ics_method for e in outbox()] == ["PUBLISH", None, None, "PUBLISH"]
+    assert [e.ics_method for e in outbox()] == ["PUBLISH", None, "CANCEL", "PUBLISH"]
     assert waiting.is_confirmed
 
 
@@ -250,11 +254,79 @@ def test_links_in_emails_use_base_url_when_configured(app):
     app.config["BASE_URL"] = "https://evenemang.halland.example/"
     try:
         registration = make_registration(make_event())
+        (email,) = outbox()  # rendered (as when sent) with the setting in force
     finally:
         app.config["BASE_URL"] = None
-    (email,) = outbox()
     token = service.manage_token(registration)
     assert f"https://evenemang.halland.example/anmalan/{token}" in email.body_text
+
+
+# --- queued as what to send, rendered when sent ---------------------------------------
+
+
+def test_a_sign_up_queues_what_to_send_and_renders_nothing(monkeypatch):
+    """The registration service queues emails while it holds the event's lock, so queueing
+    must not render templates, build the calendar file or draw the QR code."""
+    slow_work = []
+    for module, name in (
+        (notifications, "render_template"),
+        (notifications, "event_calendar_bytes"),
+        (notifications, "qr_pixel_size"),
+        (notifications.ical, "build_calendar"),
+    ):
+        original = getattr(module, name)
+
+        def recorded(*args, _name=name, _original=original, **kwargs):
+            slow_work.append(_name)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, recorded)
+    event = make_event(capacity=1)
+    holder = make_registration(event, locale="en")
+    make_registration(event, locale="en")
+    service.cancel_registration(holder)
+    assert slow_work == []
+    emails = db.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id)).all()
+    assert [e.kind for e in emails] == ["confirmation", "waiting", "cancellation", "promotion"]
+    assert all(e.subject is None and e.body_text is None and e.ics is None for e in emails)
+    assert [e.locale for e in emails] == ["en"] * 4
+    assert emails[1].params == {"position": 1}
+
+
+def test_the_sender_renders_a_queued_email_and_keeps_what_it_sent(app):
+    registration = make_registration(make_event(title="Språkcafé"), locale="en")
+    db.session.commit()
+    assert mail_sender.send_due().sent == 1
+    db.session.expire_all()
+    email = db.session.scalar(select(OutboxEmail))
+    assert email.subject == "Registration confirmed: Språkcafé"
+    assert f"/anmalan/{service.manage_token(registration)}" in email.body_text
+    assert b"BEGIN:VCALENDAR" in email.ics
+    path = Path(app.config["OUTBOX_DIR"]) / mail_sender.eml_filename(email)
+    parsed = message_from_bytes(path.read_bytes(), policy=default)
+    assert parsed["Subject"] == email.subject
+    text = parsed.get_body(("plain",)).get_content()
+    assert text.replace("\r\n", "\n").strip() == email.body_text.strip()
+    assert calendar_part(parsed).get_payload(decode=True) == email.ics
+
+
+def test_a_waiting_list_email_says_the_place_it_was_queued_with(app):
+    """Rendered after the person got a seat, the waiting-list email still tells the place
+    they had (and does not fail for want of one)."""
+    event = make_event(capacity=1)
+    holder = make_registration(event, locale="en")
+    waiting = make_registration(event, locale="en")
+    notifications.queue_event_changed(waiting)  # while waiting: no calendar file
+    service.cancel_registration(holder)
+    db.session.commit()
+    assert waiting.is_confirmed
+    assert mail_sender.send_due().sent == 5
+    by_kind = {e.kind: e for e in outbox() if e.registration_id == waiting.id}
+    assert "You are number 1 on the list." in by_kind["waiting"].body_text
+    changed = by_kind["event_changed"]
+    assert changed.ics is None
+    assert "You are still on the waiting list." in changed.body_text
+    assert "calendar file" not in changed.body_text
 
 
 # --- delivery without SMTP: the outbox folder -----------------------------------------
@@ -550,17 +622,30 @@ def test_send_mail_watch_keeps_delivering_as_a_background_sender(database_url, s
     watcher = subprocess.Popen(
         command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
+    lines: list[str] = []
+
+    def read_output() -> None:
+        for line in watcher.stdout:
+            lines.append(line)
+
+    reader = threading.Thread(target=read_output)
+    reader.start()
     try:
         time.sleep(1)
         make_registration(make_event(), email="later@example.se")
         db.session.commit()
+        # The server has the message before the sender has the server's answer: wait for the
+        # sender to report it, not just for the message, before stopping it.
         deadline = time.monotonic() + 30
-        while not smtp_server.messages and time.monotonic() < deadline:
+        while not any("Sent 1" in line for line in lines) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert watcher.poll() is None, watcher.stdout.read()  # still running
+        assert watcher.poll() is None, "".join(lines)  # still running
     finally:
         watcher.terminate()
-        output, _ = watcher.communicate(timeout=10)
+        watcher.wait(timeout=10)
+        reader.join(timeout=10)
+        watcher.stdout.close()
+    output = "".join(lines)
     assert [m["To"].addresses[0].addr_spec for m in smtp_server.messages] == ["later@example.se"]
     assert "Sent 1" in output
     db.session.expire_all()

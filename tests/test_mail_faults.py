@@ -25,6 +25,7 @@ from sqlalchemy import select
 from eventreg.database import set_lock_timeout
 from eventreg.extensions import db
 from eventreg.mail import sender as mail_sender
+from eventreg.mail.notifications import render
 from eventreg.models import OutboxEmail, utcnow
 from tests.factories import make_event, make_registration
 from tests.smtp_fixtures import RecordingHandler, running_smtp_server
@@ -178,7 +179,7 @@ def test_an_unwritable_outbox_folder_puts_the_email_back_with_backoff(
 def test_a_message_that_cannot_be_built_goes_back_to_pending_and_the_rest_still_go(app):
     broken, fine = queue_emails(2)
     # A header that cannot be written (it would add a header of its own).
-    broken.subject = "Confirmed\r\nBcc: someone@example.se"
+    render(broken, store=True).subject = "Confirmed\r\nBcc: someone@example.se"
     db.session.commit()
     now = utcnow()
     report = mail_sender.send_due(now=now)

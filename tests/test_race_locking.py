@@ -31,6 +31,7 @@ import pytest
 from sqlalchemy import func, select, text, update
 
 from eventreg.extensions import db
+from eventreg.mail.notifications import render
 from eventreg.models import Event, OutboxEmail, Registration
 from eventreg.services import registrations as service
 from tests.factories import make_event, make_registration, registration_details
@@ -138,11 +139,12 @@ def finish(*threads: Session) -> None:
 
 def emailed_position(registration_id: int) -> int:
     """The waiting-list place told in the registration's waiting email (English)."""
-    body = db.session.scalar(
-        select(OutboxEmail.body_text).where(
+    email = db.session.scalar(
+        select(OutboxEmail).where(
             OutboxEmail.registration_id == registration_id, OutboxEmail.kind == "waiting"
         )
     )
+    body = render(email).body_text
     return int(re.search(r"You are number (\d+) on the list", body).group(1))
 
 

@@ -4,12 +4,14 @@ list and its promotions, self-service changes, signed links and anonymisation.""
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from eventreg.extensions import db
+from eventreg.mail.notifications import render
 from eventreg.models import Event, OutboxEmail, Registration, utcnow
-from eventreg.services import attendees
+from eventreg.services import attendees, catalogue
 from eventreg.services import registrations as service
 from eventreg.services.registrations import (
     ProfileUpdate,
@@ -17,7 +19,13 @@ from eventreg.services.registrations import (
     RegistrationError,
     UnsafeHeaderValue,
 )
-from tests.factories import make_event, make_registration, make_user, registration_details
+from tests.factories import (
+    make_event,
+    make_registration,
+    make_theme,
+    make_user,
+    registration_details,
+)
 
 
 def kinds_for(registration: Registration) -> list[str]:
@@ -130,6 +138,42 @@ def test_status_is_read_again_under_the_lock():
     )
     with pytest.raises(RegistrationClosed):
         service.register(event, registration_details(), locale="sv")
+
+
+@pytest.mark.parametrize("capacity", [1, 0], ids=["seat", "waiting list"])
+def test_under_the_event_lock_only_the_seat_decision_and_the_rows_it_writes(capacity):
+    """Every other sign-up for the event waits while one holds the lock, so from the lock
+    to the end of the sign-up nothing else is read: not the event's organisation, themes,
+    languages or speakers (the page loaded them), and nothing for the email, which is
+    rendered when sent."""
+    public_id = make_event(
+        capacity=capacity, themes=[make_theme()], speakers=["Amina Yusuf"]
+    ).public_id
+    db.session.commit()
+    db.session.expunge_all()
+    event = catalogue.get_public_event(public_id)  # as the sign-up page loads it
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(" ".join(statement.split()))
+
+    sa_event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        service.register(event, registration_details(), locale="sv")
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", record)
+    locked = next(
+        n for n, sql in enumerate(statements)
+        if sql.startswith("UPDATE event SET seats_taken=event.seats_taken")
+    )  # fmt: skip
+    tables = set()
+    for sql in statements[locked + 1 :]:
+        verb, *words = sql.split()
+        if verb == "SELECT":
+            tables.add(sql.split(" FROM ", 1)[1].split()[0])
+        elif verb in ("INSERT", "UPDATE"):
+            tables.add(words[1] if verb == "INSERT" else words[0])  # INSERT INTO t, UPDATE t
+    assert tables <= {"event", "registration", "audit_entry", "outbox_email"}, statements
 
 
 def test_a_registration_and_its_email_are_stored_together_or_not_at_all():
@@ -444,7 +488,7 @@ def test_event_cancellation_notifies_everyone_registered():
         )
     )
     assert notice.ics_method == "CANCEL"
-    assert b"METHOD:CANCEL" in notice.ics
+    assert b"METHOD:CANCEL" in render(notice).ics
     assert "event_cancelled" in kinds_for(waiting)
     assert "event_cancelled" not in kinds_for(gone)
 
@@ -492,8 +536,9 @@ def test_anonymisation_erases_personal_data_and_keeps_the_numbers():
     emails = db.session.scalars(select(OutboxEmail).where(OutboxEmail.id.in_(purged))).all()
     assert all(
         e.status == "purged" and e.recipient == e.body_text == e.body_html == "" and e.ics is None
+        and e.params is None  # the waiting email's position, an organiser's message
         for e in emails
-    )
+    )  # fmt: skip
     untouched = db.session.scalars(select(Registration).where(Registration.event == recent))
     assert all(r.anonymised_at is None and r.email for r in untouched)
 

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from eventreg.extensions import db
+from eventreg.mail.notifications import render
 from eventreg.models import Event, OutboxEmail, Registration
 from eventreg.services import attendees
 from eventreg.services import registrations as service
@@ -34,7 +35,8 @@ def check_email_url(event: Event) -> str:
 
 
 def outbox() -> list[OutboxEmail]:
-    return list(db.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id)))
+    """The outbox, each email rendered as the sender would."""
+    return [render(e) for e in db.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id))]
 
 
 def outbox_count() -> int:

@@ -1,1 +1,2 @@
-"""iCalendar feeds: pure builders in `ical`, HTTP (caching, 304) in `views`."""
+"""iCalendar feeds: pure builders in `ical` and `links` (emails use them too), HTTP (caching,
+304) in `views`; which events a feed carries is a query in `services/feeds.py`."""

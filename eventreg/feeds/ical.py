@@ -206,8 +206,9 @@ def build_calendar(
     """A calendar of `events`, for a feed, a download or an email attachment.
 
     `method="CANCEL"` gives the iTIP cancellation an email needs: the same UID, STATUS:
-    CANCELLED and SEQUENCE from the (already bumped) revision. Send it with
-    `method=CANCEL` in the MIME content type too.
+    CANCELLED and SEQUENCE from the (already bumped) revision, or one above the revision for
+    an event that is not cancelled (an attendee who cancels). Send it with `method=CANCEL`
+    in the MIME content type too.
 
     ORGANIZER: left out of published feeds, because calendar apps then send "accepted"
     replies to that address (pretix removed it for this reason); the organiser and contact
@@ -279,6 +280,11 @@ def _build_calendar(
             vevent["status"] = vText("CANCELLED")
             if not event.is_cancelled:
                 vevent["summary"] = vText(_("CANCELLED: %(title)s", title=event.title))
+                # An attendee's own cancellation: the event's revision has not moved, so one
+                # above it, or calendars take the CANCEL for an old copy and keep the event.
+                # (A cancelled event's revision already rose with its status.)
+                vevent.pop("sequence")
+                vevent.add("sequence", (event.revision or 0) + 1)
         calendar.add_component(vevent)
     return calendar
 

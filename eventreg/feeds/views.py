@@ -21,11 +21,16 @@ from ..extensions import db
 from ..models import Event, utcnow
 from ..services import catalogue
 from ..services.catalogue import EventFilter
+from ..services.feeds import (
+    data_version,
+    feed_events_stmt,
+    get_organisation_by_slug,
+    shown_rows_key,
+)
 from ..text import markdown_to_text
 from . import ical
 from .cache import CachedFeed, FeedCache
 from .links import google_calendar_url, outlook_calendar_url, webcal_url
-from .queries import data_version, feed_events_stmt, get_organisation_by_slug, shown_rows_key
 
 bp = Blueprint("feeds", __name__, url_prefix="/kalender")
 

@@ -4,11 +4,11 @@ import io
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import make_msgid, parseaddr
 
 import segno
 
-from ..services.registrations import contains_line_break
+from ..text import contains_line_break
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ class OutgoingEmail:
     ics_filename: str = "event.ics"
     # What the QR code shown in the HTML holds (the check-in URL), or None for no QR code.
     qr_content: str | None = None
+    # Where replies go (formatted like the recipient), or None for the sender's address.
+    reply_to: str | None = None
 
 
 # The QR code in emails: 5 pixels a module stays sharp on screens and paper, and the 4-module
@@ -96,8 +98,6 @@ def new_message_id(sender: str) -> str:
 
 
 def _address_part(sender: str) -> str:
-    from email.utils import parseaddr
-
     return parseaddr(sender)[1] or "noreply@eventreg.invalid"
 
 
@@ -122,6 +122,8 @@ def build_message(email: OutgoingEmail) -> EmailMessage:
     message["To"] = email.recipient
     message["Subject"] = email.subject
     message["Message-ID"] = email.message_id
+    if email.reply_to:
+        message["Reply-To"] = email.reply_to
     # Tells autoresponders (out-of-office replies) not to answer.
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(email.text)

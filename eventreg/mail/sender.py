@@ -8,11 +8,11 @@ running at once (two hosts with `send-mail --watch`) never take the same email.
 
 An email is sent at most once; what happens depends on how far it got:
 
-- Anything that fails before the message is handed over (building it, writing the .eml file,
-  connecting, EHLO, STARTTLS, login, MAIL FROM, a 4xx to RCPT TO or DATA): nothing left, so
-  the email goes back to `pending` and is tried again after 1, 2, 4 … minutes (at most an
-  hour), up to MAIL_MAX_ATTEMPTS, then `failed`. A failure of the server or the folder ends
-  the run; the rest wait for the next one.
+- Anything that fails before the message is handed over (rendering or building it, writing
+  the .eml file, connecting, EHLO, STARTTLS, login, MAIL FROM, a 4xx to RCPT TO or DATA):
+  nothing left, so the email goes back to `pending` and is tried again after 1, 2, 4 …
+  minutes (at most an hour), up to MAIL_MAX_ATTEMPTS, then `failed`. A failure of the
+  server or the folder ends the run; the rest wait for the next one.
 - A clear refusal for good (5xx to RCPT TO or DATA, an address the server cannot take):
   `failed` at once.
 - The message body went to the server but its reply was lost (a timeout waiting for the 250
@@ -35,14 +35,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTPUTF8
+from email.utils import parseaddr
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import select, update
 
 from ..extensions import db
-from ..models import OutboxEmail, utcnow
-from .messages import OutgoingEmail, build_message
+from ..models import Event, OutboxEmail, utcnow
+from .messages import OutgoingEmail, build_message, format_recipient
+from .notifications import render
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +85,14 @@ def backoff(attempts: int) -> timedelta:
 
 
 def outgoing(email: OutboxEmail, sender: str) -> OutgoingEmail:
+    """The message an outbox email stands for. An email queued as "what to send" is
+    rendered here, and its text kept on the row (committed with the outcome), so a retry
+    sends the same message."""
+    render(email, store=True)
     event = email.registration.event if email.registration else None
     return OutgoingEmail(
-        sender=sender,
+        sender=from_header(sender, email.locale),
+        reply_to=reply_to_header(event),
         recipient=email.recipient,
         subject=email.subject,
         text=email.body_text,
@@ -95,6 +103,26 @@ def outgoing(email: OutboxEmail, sender: str) -> OutgoingEmail:
         ics_filename=f"{event.slug}.ics" if event else "event.ics",
         qr_content=email.qr_content,
     )
+
+
+def from_header(sender: str, locale: str | None) -> str:
+    """The sender's address (MAIL_DEFAULT_SENDER) under a name people recognise:
+    MAIL_SENDER_NAME, else the name MAIL_DEFAULT_SENDER gives, else SITE_NAME in the
+    recipient's language."""
+    config = current_app.config
+    name, address = parseaddr(sender)
+    with force_locale(locale or config["BABEL_DEFAULT_LOCALE"]):
+        name = str(config["MAIL_SENDER_NAME"] or name or config["SITE_NAME"])
+    return format_recipient(name, address or sender)
+
+
+def reply_to_header(event: Event | None) -> str | None:
+    """Replies to an email about an event go to the people who arrange it: the event's
+    contact address, else its organisation's; else to the sender."""
+    if event is None:
+        return None
+    address = event.contact_email or event.organisation.contact_email
+    return format_recipient(event.organisation.name, address) if address else None
 
 
 class FolderTransport:

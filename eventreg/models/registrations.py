@@ -3,7 +3,7 @@
 import secrets
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -115,6 +115,10 @@ class OutboxEmail(db.Model):
     next_attempt_at after a temporary failure, or failed after a permanent one. A row left in
     `sending` by a crash becomes `uncertain` and is not sent again on its own: it may have
     reached the person already.
+
+    What to send is recorded when the email is queued (kind, registration, locale, params);
+    subject, bodies, calendar file and QR content are filled in when it is first sent (see
+    mail.notifications.render), unless it was queued with them.
     """
 
     __tablename__ = "outbox_email"
@@ -128,9 +132,15 @@ class OutboxEmail(db.Model):
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
     # Formatted by format_recipient: the address alone to attendees, "Name <address>" else.
     recipient: Mapped[str] = mapped_column(String(500))
-    subject: Mapped[str] = mapped_column(String(300))
-    body_text: Mapped[str] = mapped_column(Text)
-    body_html: Mapped[str] = mapped_column(Text)
+    # The attendee's language when queued; the text is rendered in it.
+    locale: Mapped[str | None] = mapped_column(String(10))
+    # What the text needs beyond the registration and its event (JSON): the waiting-list
+    # position when queued, an organiser's message.
+    params: Mapped[dict | None] = mapped_column(JSON)
+    # NULL until rendered.
+    subject: Mapped[str | None] = mapped_column(String(300))
+    body_text: Mapped[str | None] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
     ics: Mapped[bytes | None] = mapped_column(LargeBinary)
     ics_method: Mapped[str | None] = mapped_column(String(20))
     # What the QR code in the HTML holds (the check-in URL), drawn as PNG when sent.
@@ -145,6 +155,11 @@ class OutboxEmail(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     registration: Mapped[Registration | None] = relationship()
+
+    @property
+    def is_rendered(self) -> bool:
+        """Whether subject and bodies are filled in (see mail.notifications.render)."""
+        return self.body_text is not None
 
     def __repr__(self) -> str:
         return f"<OutboxEmail {self.id} {self.kind} {self.status}>"

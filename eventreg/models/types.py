@@ -1,9 +1,15 @@
 """Column types shared by the models."""
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
+
+from ..vocab import TIMEZONE
+
+# The time zone organisers type times in and lists show them in.
+LOCAL_TZ = ZoneInfo(TIMEZONE)
 
 
 class UTCDateTime(TypeDecorator):
@@ -47,3 +53,8 @@ def max_length(attribute) -> int:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def utc_to_local(value: datetime) -> datetime:
+    """A UTC time as a naive Stockholm wall-clock time, for a datetime-local input."""
+    return value.astimezone(LOCAL_TZ).replace(tzinfo=None)

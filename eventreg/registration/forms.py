@@ -14,7 +14,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
 
 from .. import vocab
-from ..services.registrations import AttendeeDetails, ProfileUpdate, contains_line_break
+from ..services.registrations import AttendeeDetails, ProfileUpdate
+from ..text import contains_line_break
 
 # Where attendees come from: Halland's municipalities, or elsewhere ("online" is a place for
 # events, not for people).

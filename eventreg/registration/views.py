@@ -20,6 +20,8 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from ..database import is_lock_timeout, rollback_keeping_loaded
+from ..errors import retry_after
 from ..extensions import db, limiter
 from ..feeds import ical
 from ..feeds.links import webcal_url
@@ -72,8 +74,10 @@ def _registration_or_404(token: str) -> Registration:
 
 
 def _busy(template: str, **context):
-    """503 with the page as it was and a "try again" message (nothing was stored)."""
-    return render_template(template, busy=True, **context), 503
+    """503 with the page as it was and a "try again" message (nothing was stored). Called
+    after `rollback_keeping_loaded`: the page shows what was loaded before the change was
+    tried, without asking the busy database again."""
+    return render_template(template, busy=True, **context), 503, retry_after()
 
 
 def _closed(event, state: str, status: int):
@@ -105,9 +109,11 @@ def register(public_id: str):
         except UnsafeHeaderValue:  # the form refuses these first; this is the last guard
             db.session.rollback()
             abort(400)
-        except OperationalError:
+        except OperationalError as error:
+            if not is_lock_timeout(error):
+                raise  # the database failed: the 503 page of errors.py
             # Others held the event longer than the lock timeout: answer now, keep the input.
-            db.session.rollback()
+            rollback_keeping_loaded(db.session)
             return _busy("registration/register.html", event=event, form=form)
         except IntegrityError:
             # The unique index caught the same address registering twice at the same moment:
@@ -175,14 +181,17 @@ def cancel(token: str):
     form = CancelForm()
     if not registration.is_active:
         return redirect(url_for(".manage", token=token))
+    event = catalogue.event_with_details(registration.event_id)
     if form.validate_on_submit():
         try:
             registrations.cancel_registration(registration)
-        except OperationalError:
-            db.session.rollback()
+        except OperationalError as error:
+            if not is_lock_timeout(error):
+                raise  # the database failed: the 503 page of errors.py
+            rollback_keeping_loaded(db.session)
             return _busy(
                 "registration/cancel.html", registration=registration,
-                event=registration.event, form=form, token=token,
+                event=event, form=form, token=token,
             )  # fmt: skip
         db.session.commit()
         flash(_("Your registration is cancelled. We have sent a confirmation to your email."),
@@ -191,7 +200,7 @@ def cancel(token: str):
     return render_template(
         "registration/cancel.html",
         registration=registration,
-        event=registration.event,
+        event=event,
         form=form,
         token=token,
     )

@@ -159,6 +159,13 @@ def get_theme_by_slug(slug: str) -> Theme | None:
     return db.session.scalar(select(Theme).where(Theme.slug == slug))
 
 
+def event_with_details(event_id: int) -> Event | None:
+    """An event in any status with what its pages show (organisation, themes, languages,
+    speakers) loaded at once: a page that answers "busy, try again" after a failed change
+    can then be shown without asking the database again."""
+    return db.session.scalar(_with_details(select(Event).where(Event.id == event_id)))
+
+
 def get_public_event(public_id: str) -> Event | None:
     """A published or cancelled event by its public id; drafts are not public."""
     if not searchable(public_id):

@@ -16,17 +16,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, inspect, or_, select, update
 
 from ..database import set_lock_timeout
 from ..extensions import db
+from ..mail.notifications import queue_registration_email
 from ..models import Event, OutboxEmail, Registration, utcnow
 from ..models.registrations import ACTIVE_STATUSES, new_nonce
 from ..models.users import normalise_email
+from ..text import contains_line_break
+from ..tokens import FEED_SALT, MANAGE_SALT, read_token
+from ..tokens import feed_token as feed_token  # the service's public names for views, tests
+from ..tokens import manage_token as manage_token
 
-MANAGE_SALT = "eventreg.registration.manage"
-FEED_SALT = "eventreg.registration.feed"
 # The emails anyone can make us send to an address by typing it into a form (a sign-up, a
 # repeated sign-up, a cancellation). They count together per address against
 # VISITOR_EMAILS_PER_ADDRESS_PER_HOUR, so the form cannot be used to flood a mailbox.
@@ -87,11 +89,6 @@ class SignUp:
     is_new: bool
 
 
-def contains_line_break(value: str | None) -> bool:
-    """Line breaks (and other vertical separators) end an email header early."""
-    return any(char in (value or "") for char in "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
-
-
 def _check_header_safe(*values: str | None) -> None:
     if any(contains_line_break(value) for value in values):
         raise UnsafeHeaderValue("line break in a value used in an email header")
@@ -149,6 +146,14 @@ def _refresh_seats(event: Event) -> None:
     db.session.refresh(event, ["seats_taken", "capacity"])
 
 
+def _refresh_event(event: Event) -> None:
+    """Read the event's own columns again under the lock (status, window, capacity may have
+    changed). Not a plain refresh, which would also load its organisation, themes,
+    languages and speakers again with the options the page loaded them with: four queries
+    that the rules do not need, paid while every other sign-up waits."""
+    db.session.refresh(event, [column.key for column in inspect(Event).column_attrs])
+
+
 def active_registration_for(event: Event, email: str) -> Registration | None:
     """The confirmed or waiting registration of this address for this event, if any."""
     return db.session.scalar(
@@ -190,8 +195,7 @@ def register(
     now = now or utcnow()
     _check_header_safe(details.name, details.email)
     _lock_event(event.id)
-    # Read the event again under the lock: status, window and capacity may have changed.
-    db.session.refresh(event)
+    _refresh_event(event)
     state = event.registration_state(now)
     if state == "unavailable" or (state != "open" and not ignore_window):
         raise RegistrationClosed(state)
@@ -251,12 +255,14 @@ def _queue_visitor_email(
     stays the same, so it tells nothing about the address. (Two sign-ups for different
     events at the same moment may each pass the count: the limit stops floods, not one
     email more.)"""
-    from ..mail.outbox import queue_registration_email
-
     limit = current_app.config["VISITOR_EMAILS_PER_ADDRESS_PER_HOUR"]
     if limited and _visitor_emails_sent(registration.email or "", now) >= limit:
         return
-    queue_registration_email(registration, kind)
+    if kind == "waiting":
+        # The place when it was taken: what the email says, however late it is sent.
+        queue_registration_email(registration, kind, position=waiting_position(registration))
+    else:
+        queue_registration_email(registration, kind)
 
 
 def waiting_position(registration: Registration) -> int | None:
@@ -290,11 +296,9 @@ def promote_waiting(event: Event, now: datetime | None = None) -> list[Registrat
     capacity (in the same transaction as the change). Nobody is promoted once the event has
     started or if it is not published.
     """
-    from ..mail.outbox import queue_registration_email
-
     now = now or utcnow()
     _lock_event(event.id)
-    db.session.refresh(event)
+    _refresh_event(event)
     promoted: list[Registration] = []
     if not event.is_published or event.start_dt <= now:
         return promoted
@@ -366,8 +370,6 @@ def has_registrations(event: Event) -> bool:
 def notify_event_cancelled(event: Event) -> int:
     """Queue the cancellation notice (with a METHOD:CANCEL calendar update) to everyone
     registered for an event the organiser has cancelled; returns how many."""
-    from ..mail.outbox import queue_registration_email
-
     active = db.session.scalars(
         select(Registration).where(
             Registration.event_id == event.id, Registration.status.in_(ACTIVE_STATUSES)
@@ -383,28 +385,12 @@ def notify_event_cancelled(event: Event) -> int:
 # --- Signed links ---------------------------------------------------------------------
 
 
-def _serializer(salt: str) -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt=salt)
-
-
-def manage_token(registration: Registration) -> str:
-    """The secret in the manage link: signed, and tied to the registration's own nonce."""
-    return _serializer(MANAGE_SALT).dumps([registration.id, registration.manage_nonce])
-
-
-def feed_token(registration: Registration) -> str:
-    """The secret in the personal calendar feed link. It lets someone read the calendar,
-    never change the registration: a different salt and nonce than the manage token."""
-    return _serializer(FEED_SALT).dumps([registration.id, registration.feed_nonce])
-
-
 def _load(token: str, salt: str, nonce_field: str) -> Registration | None:
-    try:
-        registration_id, nonce = _serializer(salt).loads(token)
-    except (BadSignature, ValueError, TypeError):
+    """The registration a token (eventreg.tokens) names, if its nonce is still the one."""
+    signed = read_token(token, salt)
+    if signed is None:
         return None
-    if not isinstance(registration_id, int) or not isinstance(nonce, str):
-        return None
+    registration_id, nonce = signed
     registration = db.session.get(Registration, registration_id)
     if registration is None or registration.anonymised_at is not None:
         return None
@@ -492,6 +478,7 @@ def anonymise_registrations(days: int, now: datetime | None = None) -> tuple[int
             email.subject = ""
             email.body_text = ""
             email.body_html = ""
+            email.params = None
             email.ics = None
             email.qr_content = None
             email.last_error = ""

@@ -12,7 +12,7 @@ from sqlalchemy import Select, func, literal_column, or_, select, union_all
 
 from ..extensions import db
 from ..models import Event, Organisation, Theme, event_theme
-from ..services.catalogue import EventFilter, public_events_stmt, searchable
+from .catalogue import EventFilter, public_events_stmt, searchable
 
 # Past events stay in feeds for about six months: long enough for someone looking back at
 # what they attended, short enough that a feed stays small (Indico's unbounded feed timed

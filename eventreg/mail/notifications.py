@@ -1,0 +1,176 @@
+"""What each email to an attendee says, and when it is written.
+
+Queueing records only what to send: the kind, the registration, its language and the few
+facts of the moment the text needs (a waiting-list position, an organiser's message). It is
+cheap, so the registration service can do it while it holds the event's lock, in the same
+transaction as the change. The text, the calendar file and the QR code are rendered by
+`render`, which the sender calls when it sends (tests call it to read a queued email).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy.orm.attributes import set_committed_value
+
+from ..feeds import ical
+from ..models import OutboxEmail, Registration
+from ..templating import event_when
+from .links import base_url, check_in_url, registration_links
+from .messages import format_recipient, qr_content_id, qr_pixel_size
+from .outbox import enqueue
+
+
+@dataclass(frozen=True)
+class AttendeeEmail:
+    """One kind of email to an attendee: its subject (from the event's title and the
+    email's parameters), its `<template>.txt` and `.html`, the iTIP method of the calendar
+    file it carries (None for no file) and whether it shows the check-in QR code."""
+
+    subject: Callable[[str, dict], str]
+    template: str
+    ics_method: str | None = None
+    with_check_in_qr: bool = False
+
+
+KINDS = {
+    "confirmation": AttendeeEmail(
+        lambda title, _params: _("Registration confirmed: %(title)s", title=title),
+        "emails/confirmation",
+        ics_method="PUBLISH",
+        with_check_in_qr=True,
+    ),
+    "waiting": AttendeeEmail(
+        lambda title, _params: _("You are on the waiting list: %(title)s", title=title),
+        "emails/waiting",
+    ),
+    "promotion": AttendeeEmail(
+        lambda title, _params: _("You have a seat: %(title)s", title=title),
+        "emails/promotion",
+        ics_method="PUBLISH",
+        with_check_in_qr=True,
+    ),
+    # The calendar update takes the event out of the calendar the confirmation put it in.
+    "cancellation": AttendeeEmail(
+        lambda title, _params: _("Registration cancelled: %(title)s", title=title),
+        "emails/cancellation",
+        ics_method="CANCEL",
+    ),
+    "manage_link": AttendeeEmail(
+        lambda title, _params: _("Your registration for %(title)s", title=title),
+        "emails/manage_link",
+    ),
+    "event_cancelled": AttendeeEmail(
+        lambda title, _params: _("Event cancelled: %(title)s", title=title),
+        "emails/event_cancelled",
+        ics_method="CANCEL",
+    ),
+    # The calendar update goes only to those with a seat: see queue_event_changed.
+    "event_changed": AttendeeEmail(
+        lambda title, _params: _("Changed: %(title)s", title=title),
+        "organiser/emails/event_changed",
+    ),
+    "organiser_message": AttendeeEmail(
+        lambda title, params: f"{params['message_subject']} ({title})",
+        "organiser/emails/organiser_message",
+    ),
+}
+
+
+def queue_registration_email(registration: Registration, kind: str, **params) -> OutboxEmail:
+    """Write the `kind` email (one of KINDS) to a registration's address in the outbox:
+    added and flushed, not committed. `params` are what the text needs beyond the
+    registration and its event as they are when it is sent (JSON values: `position` for
+    "waiting")."""
+    return _queue(registration, kind, KINDS[kind].ics_method, params)
+
+
+def queue_event_changed(registration: Registration, changes: dict | None = None) -> OutboxEmail:
+    """What changed, from what to what (`changes`: {field: [old, new]} as the audit log
+    has them, said in words when rendered); with an updated calendar file (higher SEQUENCE)
+    for those with a seat."""
+    ics_method = "PUBLISH" if registration.is_confirmed else None
+    return _queue(registration, "event_changed", ics_method, {"changes": changes or {}})
+
+
+def queue_organiser_message(registration: Registration, subject: str, body: str) -> OutboxEmail:
+    """An organiser's message to someone registered."""
+    params = {"message_subject": subject, "message_body": body}
+    return _queue(registration, "organiser_message", None, params)
+
+
+def _queue(
+    registration: Registration, kind: str, ics_method: str | None, params: dict
+) -> OutboxEmail:
+    return enqueue(
+        kind,
+        registration=registration,
+        # The address alone: the name was typed by whoever filled in the form.
+        recipient=format_recipient("", registration.email or ""),
+        locale=registration.locale,
+        params=params,
+        ics_method=ics_method,
+    )
+
+
+def event_calendar_bytes(registration: Registration, method: str = "PUBLISH") -> bytes:
+    """The event as a calendar file, in the attendee's language, with the feeds' UID."""
+    event = registration.event
+    calendar = ical.build_calendar(
+        [event], base_url=base_url(), name=event.title, method=method, locale=registration.locale
+    )
+    return ical.serialize(calendar)
+
+
+def render(email: OutboxEmail, *, store: bool = False) -> OutboxEmail:
+    """Fill in a queued email's subject, text, HTML, calendar file and QR code content from
+    what its row records, in the attendee's language, and return it.
+
+    With `store` (the sender) they are changes to the row, written with it: the sender
+    commits them with the outcome, so a retry sends the same message and the outbox keeps
+    what was sent. Without, they are only filled in to be read (a test): the session is
+    left with nothing to write, as if they had been loaded.
+
+    An email that says something already (rendered before, or queued with its text like the
+    password reset) is left as it is."""
+    if email.is_rendered:
+        return email
+    spec = KINDS[email.kind]
+    registration = email.registration
+    if registration is None:
+        raise LookupError(f"outbox email {email.id} ({email.kind}) has no registration")
+    event = registration.event
+    params = email.params or {}
+    qr_content = None
+    check_in_qr = None
+    if spec.with_check_in_qr:
+        qr_content = check_in_url(event, registration.check_in_code)
+        check_in_qr = {"cid": qr_content_id(email.message_id), "size": qr_pixel_size(qr_content)}
+    with force_locale(email.locale or registration.locale):
+        context = {
+            "kind": email.kind,
+            "registration": registration,
+            "event": event,
+            "when": event_when(event.start_dt, event.end_dt),
+            "where": ical.event_location(event),
+            "organiser": event.organisation.name,
+            "contact_email": event.contact_email or event.organisation.contact_email,
+            "position": params.get("position"),
+            "check_in_qr": check_in_qr,
+            "calendar_attached": email.ics_method is not None,
+            **registration_links(registration),
+            **params,
+        }
+        subject = spec.subject(event.title, params)[:300]
+        text = render_template(f"{spec.template}.txt", **context)
+        html = render_template(f"{spec.template}.html", subject=subject, **context)
+    ics = event_calendar_bytes(registration, email.ics_method) if email.ics_method else None
+    fill_in = setattr if store else set_committed_value
+    for name, value in (
+        ("subject", subject), ("body_text", text), ("body_html", html), ("ics", ics),
+        ("qr_content", qr_content),
+    ):  # fmt: skip
+        fill_in(email, name, value)
+    return email
