@@ -2,10 +2,14 @@
 
 import os
 import secrets
+import tempfile
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.engine import make_url
 
 # Environment variables a deployment may set, mapped to config keys.
 ENV_SETTINGS = {
@@ -24,9 +28,14 @@ ENV_SETTINGS = {
     "RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     "EVENTREG_SESSION_IDLE_TIMEOUT": "SESSION_IDLE_TIMEOUT",
     "EVENTREG_SESSION_ABSOLUTE_TIMEOUT": "SESSION_ABSOLUTE_TIMEOUT",
+    "DATABASE_CONNECT_TIMEOUT": "DATABASE_CONNECT_TIMEOUT",
+    "DATABASE_STATEMENT_TIMEOUT_MS": "DATABASE_STATEMENT_TIMEOUT_MS",
+    "EVENTREG_SITE_NAME": "SITE_NAME",
+    "EVENTREG_MAIL_SENDER_NAME": "MAIL_SENDER_NAME",
 }
 INT_SETTINGS = {
     "MAIL_PORT", "RETENTION_DAYS", "PROXY_FIX", "SESSION_IDLE_TIMEOUT", "SESSION_ABSOLUTE_TIMEOUT",
+    "DATABASE_CONNECT_TIMEOUT", "DATABASE_STATEMENT_TIMEOUT_MS",
 }  # fmt: skip
 BOOL_SETTINGS = {"MAIL_USE_TLS", "MAIL_USE_SSL"}
 
@@ -34,9 +43,26 @@ BOOL_SETTINGS = {"MAIL_USE_TLS", "MAIL_USE_SSL"}
 class Defaults:
     SQLALCHEMY_DATABASE_URI = None  # filled in with instance/eventreg.sqlite
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # PostgreSQL: seconds to wait for a connection, and milliseconds any one statement may
+    # run (0 switches either off). Both stay well below the WSGI server's worker timeout
+    # (gunicorn: 30 s), so a stopped or stuck database answers the 503 page instead of
+    # hanging every worker until it is killed. See README, Production.
+    DATABASE_CONNECT_TIMEOUT = 5
+    DATABASE_STATEMENT_TIMEOUT_MS = 15_000
+    # How long a change waits for a busy event (another sign-up holding its lock) before it
+    # answers "busy, try again"; below the statement timeout, so a lock wait ends as "busy".
+    REGISTRATION_LOCK_TIMEOUT_MS = 10_000
+    # SQLite: how long a writer waits for another to finish (a burst of sign-ups queues).
+    SQLITE_BUSY_TIMEOUT_MS = 30_000
+    # The Retry-After of the 503 answers to a busy or unreachable database, in seconds.
+    RETRY_AFTER_SECONDS = 30
     BABEL_DEFAULT_LOCALE = "sv"
     BABEL_DEFAULT_TIMEZONE = "Europe/Stockholm"
     LANGUAGES = ("sv", "en")
+    # The service's name in the header, page titles, emails and shared links. The default is
+    # translated ("Hallands seminarier" / "Halland's seminars"); a string set by an
+    # installation is shown as it is in every language.
+    SITE_NAME = _l("Halland's seminars")
     EVENTS_PER_PAGE = 20
     # The public address: the only source of absolute links in emails. Required in production
     # (see check_production_settings); TRUSTED_HOSTS is derived from it.
@@ -47,11 +73,17 @@ class Defaults:
     MAIL_PASSWORD = None
     MAIL_USE_TLS = False
     MAIL_USE_SSL = False
-    MAIL_DEFAULT_SENDER = "eventreg <noreply@eventreg.invalid>"
+    MAIL_DEFAULT_SENDER = "noreply@eventreg.invalid"
+    # The name emails come from. None: the name in MAIL_DEFAULT_SENDER if it has one, else
+    # SITE_NAME (in the recipient's language).
+    MAIL_SENDER_NAME = None
     RETENTION_DAYS = 90
     # Emails a visitor can make us send to one address (sign-up, repeated sign-up, cancel),
     # per hour; more are silently not sent, so nobody can flood a mailbox through the form.
     VISITOR_EMAILS_PER_ADDRESS_PER_HOUR = 5
+    # Check-in is open from this long before an event starts until it ends; outside that
+    # an organiser must confirm "check in anyway" (people arrive early, not days early).
+    CHECK_IN_OPENS_BEFORE = timedelta(hours=2)
     # How many reverse proxies in front of the app to trust for the client's address and
     # scheme (X-Forwarded-For, X-Forwarded-Proto); 0 trusts none of these headers.
     PROXY_FIX = 0
@@ -91,8 +123,9 @@ def load_config(app, overrides: dict | None) -> None:
 
     instance = Path(app.instance_path)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
-        instance.mkdir(parents=True, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'eventreg.sqlite'}"
+    _check_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database_engine_options(app.config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(instance)
     if not app.config.get("OUTBOX_DIR"):
@@ -105,6 +138,46 @@ def load_config(app, overrides: dict | None) -> None:
     # More names (a health check by address) can be listed in instance/config.py.
     if app.config.get("BASE_URL") and app.config.get("TRUSTED_HOSTS") is None:
         app.config["TRUSTED_HOSTS"] = [urlsplit(app.config["BASE_URL"]).hostname]
+
+
+def database_engine_options(config) -> dict:
+    """SQLALCHEMY_ENGINE_OPTIONS with PostgreSQL's connect and statement timeouts added
+    (DATABASE_CONNECT_TIMEOUT, DATABASE_STATEMENT_TIMEOUT_MS); a `connect_timeout` or
+    `statement_timeout` already given in its connect_args is kept."""
+    options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"])  # a copy: Defaults' dict is shared
+    if make_url(config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() != "postgresql":
+        return options
+    connect_args = dict(options.get("connect_args") or {})
+    connect_args.setdefault("connect_timeout", int(config["DATABASE_CONNECT_TIMEOUT"]))
+    server_options = connect_args.get("options") or ""
+    if "statement_timeout" not in server_options:
+        statement = f"-c statement_timeout={int(config['DATABASE_STATEMENT_TIMEOUT_MS'])}"
+        connect_args["options"] = f"{server_options} {statement}".strip()
+    options["connect_args"] = connect_args
+    return options
+
+
+def _writable_folder(folder: Path, purpose: str) -> None:
+    """Make sure `folder` exists (created if missing) and takes new files, or stop the app
+    at start with a message that says what to fix. Otherwise it would start and answer
+    every page with an error (a SQLite database needs its folder for its journal)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise RuntimeError(
+            f"eventreg cannot use the folder {folder} for {purpose}: "
+            f"{error.strerror or error}. Make it a folder that the user running eventreg can "
+            "write to, or choose another place (EVENTREG_INSTANCE_PATH for the instance "
+            "folder, DATABASE_URL for the database)."
+        ) from error
+
+
+def _check_sqlite_folder(uri: str) -> None:
+    url = make_url(uri)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        _writable_folder(Path(url.database).parent, "the SQLite database")
 
 
 def runs_in_production(app) -> bool:
@@ -137,9 +210,9 @@ def _instance_secret_key(instance: Path) -> str:
     Workers starting at once must agree on one key: each writes its candidate to a private
     file (mode 0600 from the start) and links it into place, which only one can do; the
     others read the winner's key, complete from the moment it appears."""
-    instance.mkdir(parents=True, exist_ok=True)
     key_file = instance / "secret_key"
     if not key_file.exists():
+        _writable_folder(instance, "the secret key (or set SECRET_KEY)")
         candidate = instance / f".secret_key.{secrets.token_hex(8)}"
         fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
