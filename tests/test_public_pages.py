@@ -4,7 +4,7 @@ shared link preview well, and the pieces behind the browser tests (statuses, fil
 map links, the cancelled event page, the manage page's confirmation)."""
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from html import unescape
 
 import pytest
@@ -45,20 +45,24 @@ def base_url(app, monkeypatch):
 
 
 def test_english_dates_are_british_with_the_weekday_like_swedish(client):
-    event = make_event(start_dt=local(2027, 1, 2, 9, 30), end_dt=local(2027, 1, 2, 12))
+    # An upcoming 2 January that is a Saturday (the list shows upcoming events only).
+    year = utcnow().year + 1
+    while date(year, 1, 2).weekday() != 5:
+        year += 1
+    event = make_event(start_dt=local(year, 1, 2, 9, 30), end_dt=local(year, 1, 2, 12))
     db.session.commit()
     swedish = client.get(event_url(event)).text
     english = client.get(event_url(event) + "?lang=en").text
-    assert "lördag 2 januari 2027, 09:30–12:00" in swedish
-    assert "Saturday 2 January 2027, 09:30–12:00" in english
-    assert "January 2, 2027" not in english
+    assert f"lördag 2 januari {year}, 09:30–12:00" in swedish
+    assert f"Saturday 2 January {year}, 09:30–12:00" in english
+    assert f"January 2, {year}" not in english
     listed = client.get("/evenemang/?lang=en").text
-    assert "Saturday 2 January 2027, 09:30–12:00" in listed
+    assert f"Saturday 2 January {year}, 09:30–12:00" in listed
     # Over several days: the same day-month-year order, with times.
-    longer = make_event(start_dt=local(2027, 3, 1, 9), end_dt=local(2027, 3, 2, 16))
+    longer = make_event(start_dt=local(year, 3, 1, 9), end_dt=local(year, 3, 2, 16))
     db.session.commit()
     english = client.get(event_url(longer) + "?lang=en").text
-    assert "1 March 2027 09:00 – 2 March 2027 16:00" in english
+    assert f"1 March {year} 09:00 – 2 March {year} 16:00" in english
 
 
 # --- 11: Swedish content on English pages ------------------------------------------------
