@@ -174,14 +174,18 @@ def restore_registration(event_id: int, registration_id: int):
     except AttendeeRuleError as error:
         db.session.rollback()
         flash(error.message, "error")
+    except OperationalError as error:
+        nothing_changed(error)
     else:
+        # Read before the commit expires them: nothing is read after it.
+        name, has_seat = registration.name, registration.is_confirmed
         db.session.commit()
-        if registration.is_confirmed:
+        if has_seat:
             flash(_("%(name)s is registered again, with a seat, and is told by email.",
-                    name=registration.name), "success")  # fmt: skip
+                    name=name), "success")  # fmt: skip
         else:
             flash(_("%(name)s is on the waiting list again, and is told by email.",
-                    name=registration.name), "success")  # fmt: skip
+                    name=name), "success")  # fmt: skip
     return _back_to_list(event.id)
 
 
