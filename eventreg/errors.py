@@ -1,13 +1,14 @@
 """Error pages in the site's style, worded for people rather than HTTP."""
 
-from flask import current_app, g, render_template, request
+from flask import current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, SecurityError
 
+from .auth.sessions import serve_as_visitor
 from .database import is_unavailable, rollback_after_failure
-from .extensions import db, login_manager
+from .extensions import db
 
 MESSAGES = {
     400: (_l("The request could not be understood"),
@@ -29,14 +30,6 @@ UNAVAILABLE = (
 )  # fmt: skip
 
 
-def _as_visitor() -> None:
-    """Error pages show nothing of the login, so they look nothing up: otherwise
-    Flask-Login's template context would load the logged-in user from the database for the
-    page that says the database is not answering."""
-    if "_login_user" not in g:
-        g._login_user = login_manager.anonymous_user()
-
-
 def retry_after() -> dict[str, str]:
     """Headers of a 503 answer: when to try again, and no cache keeps the answer."""
     return {
@@ -46,7 +39,7 @@ def retry_after() -> dict[str, str]:
 
 
 def _render_http_error(error: HTTPException):
-    _as_visitor()
+    serve_as_visitor()  # error pages show nothing of the login, so look nothing up
     if isinstance(error, SecurityError):
         # A Host outside TRUSTED_HOSTS: no link can be built for it, so no page either.
         title, message = MESSAGES[400]
@@ -54,11 +47,17 @@ def _render_http_error(error: HTTPException):
     if error.code == 404:
         return render_template("errors/404.html"), 404
     title, message = MESSAGES.get(error.code, GENERIC)
-    return render_template("errors/error.html", title=title, message=message), error.code
+    # A 405 says which methods the address takes (Allow, required by RFC 9110).
+    methods = getattr(error, "valid_methods", None)
+    allow = {"Allow": ", ".join(methods)} if methods else {}
+    return render_template("errors/error.html", title=title, message=message), error.code, allow
 
 
 def _render_server_error(error):
-    _as_visitor()
+    # Undo whatever the request flushed before it failed: nothing half-done is committed by
+    # whoever uses the session next, and the page below may use the database again.
+    rollback_after_failure(db.session)
+    serve_as_visitor()  # error pages show nothing of the login, so look nothing up
     return render_template("errors/500.html"), 500
 
 
@@ -74,7 +73,7 @@ def _render_database_unavailable(error: Exception):
         request.method, request.path, type(original).__name__, str(original).strip(),
     )  # fmt: skip
     rollback_after_failure(db.session)
-    _as_visitor()
+    serve_as_visitor()  # error pages show nothing of the login, so look nothing up
     title, message = UNAVAILABLE
     page = render_template("errors/error.html", title=title, message=message)
     return page, 503, retry_after()

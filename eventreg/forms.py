@@ -5,8 +5,16 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SearchField, StringField, TextAreaField, URLField
+from wtforms import (
+    EmailField,
+    SearchField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
 from wtforms.validators import Length, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from .models.types import max_length
 from .text import is_https_url, is_one_line, normalise_newlines
@@ -80,3 +88,14 @@ class YearsBetween:
                 _l("Choose a date between the years %(first)d and %(last)d.",
                    first=self.first, last=self.last)
             )  # fmt: skip
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
+class CheckboxListField(SelectMultipleField):
+    """A multiple choice as a list of checkboxes (the form macros give it a fieldset)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()

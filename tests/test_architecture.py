@@ -14,7 +14,7 @@ from pathlib import Path
 import eventreg
 
 PACKAGE = Path(eventreg.__file__).parent
-BLUEPRINTS = ("catalogue", "registration", "organiser", "admin", "feeds.views")
+BLUEPRINTS = ("catalogue", "registration", "auth", "organiser", "admin", "feeds.views")
 # The layers below the blueprints: they may never reach up into one.
 BELOW_BLUEPRINTS = ("services", "mail")
 
@@ -164,3 +164,25 @@ def test_services_and_mail_never_import_a_blueprint_package():
         if part(i.source) in BELOW_BLUEPRINTS and part(i.target) in BLUEPRINTS
     })  # fmt: skip
     assert not upward, "\n" + "\n".join(upward)
+
+
+def test_no_private_name_is_imported_from_another_part():
+    """A name starting with _ is its module's own: another part of the package that needs it
+    gets a public name for it instead (`from ..models.users import _DUMMY_HASH` was one)."""
+    modules = _module_names()
+    found = []
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                origin = ".".join(base + ([node.module] if node.module else []))
+            else:
+                origin = node.module or ""
+            private = [a.name for a in node.names if a.name.startswith("_")
+                       and not a.name.startswith("__")]  # fmt: skip
+            if private and origin.startswith("eventreg") and part(origin) != part(name):
+                found.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno} {private}")
+    assert not found, "\n" + "\n".join(found)

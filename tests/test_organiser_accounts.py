@@ -78,7 +78,7 @@ def test_unknown_email_costs_a_password_hash_check(monkeypatch, client):
         users, "check_password_hash", lambda h, p: calls.append(h) or original(h, p)
     )
     login(client, "nobody@example.se", "whatever")
-    assert calls == [users._DUMMY_HASH]
+    assert calls == [users.DUMMY_PASSWORD_HASH]
 
 
 def test_inactive_user_cannot_log_in(client):
@@ -310,6 +310,39 @@ def test_password_reset_answers_the_same_for_every_email(client):
     assert user.id
 
 
+def test_the_reset_email_is_on_the_shared_email_layout_and_names_the_site(app, client):
+    make_user(email="anna@varberg.se", name="Anna Andersson")
+    db.session.commit()
+    original, app.config["SITE_NAME"] = app.config["SITE_NAME"], "Testsajten"
+    try:
+        client.post("/arrangor/glomt-losenord?lang=en", data={"email": "anna@varberg.se"})
+    finally:
+        app.config["SITE_NAME"] = original
+    [email] = reset_emails()
+    assert email.subject == "Choose a new password for Testsajten"
+    for body in (email.body_text, email.body_html):
+        assert "Hello Anna Andersson," in body
+        assert "organiser account on Testsajten" in body
+        # The layout's own footer, and nothing of its event table or personal links.
+        assert "This is an automatic message from Testsajten." in body
+        assert "See, change or cancel your registration" not in body
+        assert "Organiser" not in body
+    assert '<html lang="en">' in email.body_html
+    assert 'style="max-width: 40em;' in email.body_html  # the layout's phone-sized column
+
+
+def test_the_reset_pages_are_not_stored_and_send_no_referrer(client):
+    make_user(email="anna@varberg.se")
+    db.session.commit()
+    client.post("/arrangor/glomt-losenord", data={"email": "anna@varberg.se"})
+    for path in ("/arrangor/glomt-losenord", reset_link(reset_emails()[0])):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert client.get("/arrangor/logga-in").headers["Cache-Control"] == "no-store"
+
+
 def test_password_reset_link_sets_a_new_password_once(client):
     user = make_user(email="anna@varberg.se")
     db.session.commit()
@@ -330,7 +363,7 @@ def test_password_reset_link_expires_and_cannot_be_forged(client, app):
     user = make_user()
     db.session.commit()
     with app.test_request_context():
-        from eventreg.organiser import accounts
+        from eventreg.auth import accounts
 
         token = accounts.password_reset_token(user)
         assert accounts.user_from_reset_token(token) == user

@@ -1,18 +1,20 @@
-"""The permission matrix: every organiser and admin route × {anonymous, organiser of another
-organisation, organiser of the owning organisation, admin}, with ids guessed in URLs and
-forms; and CSRF on every state-changing route."""
+"""The permission matrix: every login, organiser and admin route × {anonymous, organiser of
+another organisation, organiser of the owning organisation, admin}, with ids guessed in URLs
+and forms; and CSRF on every state-changing route."""
 
 import base64
 import io
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import func, select
 
 from eventreg.extensions import db
-from eventreg.models import AuditEntry, Event, Organisation, Theme, User, utcnow
+from eventreg.models import AuditEntry, Event, Organisation, TargetGroup, Theme, User, utcnow
+from eventreg.services.materials import MaterialData, add_material
 from tests.factories import (
     USER_PASSWORD,
     make_event,
@@ -24,7 +26,7 @@ from tests.factories import (
     registration_form,
 )
 
-BLUEPRINTS = ("organiser", "admin")
+BLUEPRINTS = ("auth", "organiser", "admin")
 IMPORT_CSV = (
     b"title;start;end;municipality\nImporterat;2031-05-01 10:00;2031-05-01 12:00;varberg\n"
 )
@@ -46,6 +48,9 @@ class World:
     quiet_event: Event  # published, of the owning organisation, nobody registered
     confirmed_id: int  # registrations for `event`
     waiting_id: int
+    target_group: TargetGroup | None = None  # on `event`
+    past_event: Event | None = None  # published, of the owning organisation, over
+    material_id: int = 0  # a link attached to `past_event`
 
 
 @pytest.fixture
@@ -72,11 +77,17 @@ def world() -> World:
         waiting_id=0,
     )
     world.event.capacity = 1
+    world.target_group = TargetGroup(slug="skola", name_sv="Personal i skolan",
+                                     name_en="School staff")  # fmt: skip
+    world.event.target_groups = [world.target_group]
     db.session.flush()
     world.confirmed_id = make_registration(world.event).id
     world.waiting_id = make_registration(world.event).id
     # A seat freed without promotion, so the organiser can move someone up by hand.
     world.event.capacity = 2
+    world.past_event = make_event(organisation=owning, start_dt=start - timedelta(days=40))
+    world.material_id = add_material(world.past_event, MaterialData(
+        "slides", "Bilder", "sv", url="https://example.se/bilder.pdf")).id  # fmt: skip
     db.session.commit()
     return world
 
@@ -96,10 +107,22 @@ def event_form(w: World, organisation: Organisation, **overrides) -> dict:
     return values
 
 
+def embed_origin_url(w: World) -> str:
+    """An allowed site of the owning organisation, to remove (issue 14)."""
+    from eventreg.models import EmbedOrigin
+
+    allowed = db.session.scalar(select(EmbedOrigin)) or EmbedOrigin(
+        organisation=w.owning, origin="https://www.varberg.se"
+    )
+    db.session.add(allowed)
+    db.session.commit()
+    return f"/admin/inbaddning/{allowed.id}/ta-bort"
+
+
 def reset_url(w: World) -> str:
     from flask import current_app
 
-    from eventreg.organiser.accounts import password_reset_token
+    from eventreg.auth.accounts import password_reset_token
 
     with current_app.test_request_context():
         return f"/arrangor/nytt-losenord/{password_reset_token(w.owner)}"
@@ -223,8 +246,55 @@ ROUTES: dict[tuple[str, str], Route] = {
         "event", lambda w: f"/arrangor/evenemang/{w.draft.id}/ta-bort"),
     ("/arrangor/evenemang/<id:event_id>/ta-bort", "POST"): Route(
         "event", lambda w: f"/arrangor/evenemang/{w.draft.id}/ta-bort", lambda w: {}),
+    ("/arrangor/evenemang/<id:event_id>/material", "GET"): Route(
+        "event", lambda w: f"/arrangor/evenemang/{w.past_event.id}/material"),
+    ("/arrangor/evenemang/<id:event_id>/material", "POST"): Route(
+        "event", lambda w: f"/arrangor/evenemang/{w.past_event.id}/material",
+        lambda w: {"kind": "recording", "title": "Inspelning", "language": "sv",
+                   "url": "https://play.example.se/v/1"}),
+    ("/arrangor/evenemang/<id:event_id>/material/<id:material_id>", "GET"): Route(
+        "event", lambda w: f"/arrangor/evenemang/{w.past_event.id}/material/{w.material_id}"),
+    ("/arrangor/evenemang/<id:event_id>/material/<id:material_id>", "POST"): Route(
+        "event", lambda w: f"/arrangor/evenemang/{w.past_event.id}/material/{w.material_id}",
+        lambda w: {"title": "Nya bilder", "language": "sv",
+                   "url": "https://example.se/bilder.pdf"}),
+    ("/arrangor/evenemang/<id:event_id>/material/<id:material_id>/ta-bort", "GET"): Route(
+        "event", lambda w: (
+            f"/arrangor/evenemang/{w.past_event.id}/material/{w.material_id}/ta-bort")),
+    ("/arrangor/evenemang/<id:event_id>/material/<id:material_id>/ta-bort", "POST"): Route(
+        "event", lambda w: (
+            f"/arrangor/evenemang/{w.past_event.id}/material/{w.material_id}/ta-bort"),
+        lambda w: {}),
+    ("/arrangor/evenemang/<id:event_id>/omdomen", "GET"): Route(
+        "event", lambda w: f"/arrangor/evenemang/{w.past_event.id}/omdomen"),
+    ("/arrangor/statistik/omdomen.csv", "GET"): Route(
+        "account", lambda w: "/arrangor/statistik/omdomen.csv"),
     ("/admin/", "GET"): Route("admin", lambda w: "/admin/"),
+    ("/admin/malgrupper", "GET"): Route("admin", lambda w: "/admin/malgrupper"),
+    ("/admin/malgrupper/ny", "GET"): Route("admin", lambda w: "/admin/malgrupper/ny"),
+    ("/admin/malgrupper/ny", "POST"): Route(
+        "admin", lambda w: "/admin/malgrupper/ny",
+        lambda w: {"name_sv": "Arbetsgivare", "name_en": "Employers", "slug": ""}),
+    ("/admin/malgrupper/<id:target_group_id>", "GET"): Route(
+        "admin", lambda w: f"/admin/malgrupper/{w.target_group.id}"),
+    ("/admin/malgrupper/<id:target_group_id>", "POST"): Route(
+        "admin", lambda w: f"/admin/malgrupper/{w.target_group.id}",
+        lambda w: {"name_sv": "Skolpersonal", "name_en": "School staff", "slug": "skola"}),
+    ("/admin/malgrupper/<id:target_group_id>/ta-bort", "GET"): Route(
+        "admin", lambda w: f"/admin/malgrupper/{w.target_group.id}/ta-bort"),
+    ("/admin/malgrupper/<id:target_group_id>/ta-bort", "POST"): Route(
+        "admin", lambda w: f"/admin/malgrupper/{w.target_group.id}/ta-bort", lambda w: {}),
     ("/admin/logg", "GET"): Route("admin", lambda w: "/admin/logg"),
+    ("/arrangor/visa-pa-webbplats", "GET"): Route(
+        "account", lambda w: "/arrangor/visa-pa-webbplats"),
+    ("/admin/inbaddning", "GET"): Route("admin", lambda w: "/admin/inbaddning"),
+    ("/admin/organisationer/<id:organisation_id>/inbaddning", "GET"): Route(
+        "admin", lambda w: f"/admin/organisationer/{w.owning.id}/inbaddning"),
+    ("/admin/organisationer/<id:organisation_id>/inbaddning", "POST"): Route(
+        "admin", lambda w: f"/admin/organisationer/{w.owning.id}/inbaddning",
+        lambda w: {"origin": "https://www.hylte.se"}),
+    ("/admin/inbaddning/<id:origin_id>/ta-bort", "POST"): Route(
+        "admin", embed_origin_url, lambda w: {}),
     ("/admin/teman", "GET"): Route("admin", lambda w: "/admin/teman"),
     ("/admin/teman/nytt", "GET"): Route("admin", lambda w: "/admin/teman/nytt"),
     ("/admin/teman/nytt", "POST"): Route(
@@ -297,6 +367,34 @@ def app_routes(app) -> set[tuple[str, str]]:
 
 def test_every_organiser_and_admin_route_is_in_the_matrix(app):
     assert app_routes(app) == set(ROUTES)
+
+
+def organiser_requests(app) -> list[tuple[str, str]]:
+    """(method, url) of every route of the organiser blueprint, each id in it a 1."""
+    requests = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.split(".")[0] != "organiser":
+            continue
+        with app.test_request_context():
+            from flask import url_for
+
+            url = url_for(rule.endpoint, **dict.fromkeys(rule.arguments, 1))
+        requests += [(method, url) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
+    return requests
+
+
+def test_every_organiser_route_sends_an_anonymous_visitor_to_the_login(app):
+    """The blueprint's one guard covers every route, also one added later: no view needs to
+    remember a decorator, and none answers a visitor with a 404, a 403 or a 500."""
+    requests = organiser_requests(app)
+    assert len(requests) >= 40
+    client = app.test_client()
+    for method, url in requests:
+        response = client.open(url, method=method)
+        assert response.status_code == 302, (method, url, response.status_code)
+        location = urlsplit(response.headers["Location"])
+        assert location.path == "/arrangor/logga-in", (method, url)
+        assert parse_qs(location.query)["next"] == [url], (method, url)
 
 
 def expected(route: Route, role: str) -> str:
@@ -372,6 +470,8 @@ def test_permission_matrix(app, world, rule, method, role):
         "/arrangor/evenemang/{missing}/redigera",
         "/arrangor/evenemang/{missing}/forhandsvisning",
         "/admin/teman/{missing}",
+        "/admin/malgrupper/{missing}",
+        "/admin/malgrupper/{missing}/ta-bort",
         "/admin/resurser/{missing}",
         "/admin/organisationer/{missing}",
         "/admin/anvandare/{missing}",

@@ -21,14 +21,12 @@ from ..models import (
 from ..models.types import max_length
 from ..models.users import normalise_email
 from ..services.audit import diff
+from ..services.errors import RuleError
 from ..text import is_https_url, slugify
 
 
-class AdminRuleError(Exception):
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class AdminRuleError(RuleError):
+    """A change to themes, resources, organisations or accounts that the rules refuse."""
 
 
 THEME_FIELDS = ("slug", "name_sv", "name_en", "description_sv", "description_en", "position")
@@ -195,7 +193,7 @@ def save_user(
         account.end_sessions()  # switched off: logged out everywhere, also if switched on again
     if created:
         # Nobody knows this password: the new user chooses their own through the invitation
-        # (organiser.accounts.invite), so an administrator never knows anyone's password.
+        # (auth.accounts.invite), so an administrator never knows anyone's password.
         account.set_password(secrets.token_urlsafe(32))
     elif values.get("password"):
         account.set_password(values["password"])

@@ -1,54 +1,23 @@
 """Administration pages. Every route needs an administrator (organisers get 403)."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
+from ..auth import accounts
+from ..commit import commit_change
 from ..extensions import db
+from ..forms import ConfirmForm
 from ..models import Organisation, Resource, Theme, User
-from ..organiser import accounts
-from ..organiser.access import admin_required
-from ..organiser.forms import ConfirmForm
-from ..security import keep_out_of_caches
 from ..services import audit
 from ..services.catalogue import all_organisations, all_themes
-from . import operations
+from . import bp, operations
 from .forms import AuditFilterForm, OrganisationForm, ResourceForm, ThemeForm, UserForm
-from .operations import AdminRuleError
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-bp.after_request(keep_out_of_caches)
-
-
-@bp.before_request
-@admin_required
-def _only_admins():
-    """All of this blueprint is for administrators; the check runs before any view."""
 
 
 def _get(model, object_id: int):
     return db.session.get(model, object_id) or abort(404)
-
-
-def _commit_or_error(form, field: str = "slug") -> bool:
-    """Commit; a uniqueness race lost at the database shows as a field error."""
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        getattr(form, field).errors.append(_("This is already in use."))
-        return False
-    return True
-
-
-def _apply_rule_error(form, error: AdminRuleError) -> None:
-    db.session.rollback()
-    if error.field and hasattr(form, error.field):
-        getattr(form, error.field).errors.append(error.message)
-    else:
-        flash(error.message, "error")
 
 
 def _values(form, names) -> dict:
@@ -99,14 +68,12 @@ def edit_theme(theme_id: int | None = None):
     theme = _get(Theme, theme_id) if theme_id else None
     form = ThemeForm(obj=theme)
     if form.validate_on_submit():
-        try:
-            operations.save_theme(theme, _values(form, operations.THEME_FIELDS), current_user)
-        except AdminRuleError as error:
-            _apply_rule_error(form, error)
-        else:
-            if _commit_or_error(form):
-                flash(_("The theme is saved."), "success")
-                return redirect(url_for(".list_themes"))
+        values = _values(form, operations.THEME_FIELDS)
+        # A slug taken by a race lost at the database is a field error too.
+        if commit_change(lambda: operations.save_theme(theme, values, current_user),
+                         form=form, unique_field="slug").done:  # fmt: skip
+            flash(_("The theme is saved."), "success")
+            return redirect(url_for(".list_themes"))
     status = 400 if form.errors else 200
     return render_template("admin/theme_form.html", form=form, theme=theme), status
 
@@ -138,12 +105,8 @@ def edit_resource(theme_id: int | None = None, resource_id: int | None = None):
     form = ResourceForm(obj=resource)
     if form.validate_on_submit():
         values = _values(form, operations.RESOURCE_FIELDS)
-        try:
-            operations.save_resource(resource, theme, values, current_user)
-        except AdminRuleError as error:
-            _apply_rule_error(form, error)
-        else:
-            db.session.commit()
+        if commit_change(lambda: operations.save_resource(resource, theme, values, current_user),
+                         form=form).done:  # fmt: skip
             flash(_("The resource is saved."), "success")
             return redirect(url_for(".list_themes"))
     status = 400 if form.errors else 200
@@ -181,16 +144,11 @@ def edit_organisation(organisation_id: int | None = None):
     organisation = _get(Organisation, organisation_id) if organisation_id else None
     form = OrganisationForm(obj=organisation)
     if form.validate_on_submit():
-        try:
-            operations.save_organisation(
-                organisation, _values(form, operations.ORGANISATION_FIELDS), current_user
-            )
-        except AdminRuleError as error:
-            _apply_rule_error(form, error)
-        else:
-            if _commit_or_error(form):
-                flash(_("The organisation is saved."), "success")
-                return redirect(url_for(".list_organisations"))
+        values = _values(form, operations.ORGANISATION_FIELDS)
+        if commit_change(lambda: operations.save_organisation(organisation, values, current_user),
+                         form=form, unique_field="slug").done:  # fmt: skip
+            flash(_("The organisation is saved."), "success")
+            return redirect(url_for(".list_organisations"))
     status = 400 if form.errors else 200
     return render_template(
         "admin/organisation_form.html", form=form, organisation=organisation
@@ -209,13 +167,7 @@ def delete_organisation(organisation_id: int):
     if request.method == "GET":
         consequence = _("Its members lose access to it.")
         return _confirm_delete(organisation.name, consequence)
-    try:
-        operations.delete_organisation(organisation, current_user)
-    except AdminRuleError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    if commit_change(lambda: operations.delete_organisation(organisation, current_user)).done:
         flash(_("The organisation is removed."), "success")
     return redirect(url_for(".list_organisations"))
 
@@ -244,23 +196,24 @@ def edit_user(user_id: int | None = None):
     if form.validate_on_submit():
         values = _values(form, ("email", "name", "is_admin", "active"))
         values["password"] = form.password.data if account is not None else None
-        try:
+
+        def save():
             saved = operations.save_user(
                 account, values, form.organisation_ids.data or [], current_user
             )
             if account is None:
                 accounts.invite(saved)  # the new user chooses their own password
-        except AdminRuleError as error:
-            _apply_rule_error(form, error)
-        else:
-            if _commit_or_error(form, "email"):
-                if values["password"] and account is not None and account.id == current_user.id:
-                    login_user(account)  # a new password ended every session but this one
-                if account is None:
-                    flash(_("The account is saved. An invitation to choose a password is on "
-                            "its way to %(email)s.", email=saved.email), "success")  # fmt: skip
-                else:
-                    flash(_("The account is saved."), "success")
-                return redirect(url_for(".list_users"))
+            return saved
+
+        outcome = commit_change(save, form=form, unique_field="email")
+        if outcome.done:
+            if values["password"] and account is not None and account.id == current_user.id:
+                login_user(account)  # a new password ended every session but this one
+            if account is None:
+                flash(_("The account is saved. An invitation to choose a password is on "
+                        "its way to %(email)s.", email=outcome.value.email), "success")  # fmt: skip
+            else:
+                flash(_("The account is saved."), "success")
+            return redirect(url_for(".list_users"))
     status = 400 if form.errors else 200
     return render_template("admin/user_form.html", form=form, account=account), status

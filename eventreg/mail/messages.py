@@ -6,8 +6,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
 
-import segno
-
+from ..qr import qr_symbol
 from ..text import contains_line_break
 
 
@@ -28,6 +27,8 @@ class OutgoingEmail:
     qr_content: str | None = None
     # Where replies go (formatted like the recipient), or None for the sender's address.
     reply_to: str | None = None
+    # Extra headers ({name: value}), e.g. an alert's List-Unsubscribe (RFC 2369, RFC 8058).
+    headers: dict[str, str] | None = None
 
 
 # The QR code in emails: 5 pixels a module stays sharp on screens and paper, and the 4-module
@@ -37,23 +38,18 @@ QR_BORDER = 4
 QR_FILENAME = "check-in-qr.png"
 
 
-def _qr_symbol(content: str):
-    # Never a Micro QR code, which many phone cameras do not read.
-    return segno.make(content, error="m", micro=False)
-
-
 def qr_png(content: str) -> bytes:
     """The QR code as a black-on-white PNG, written by segno itself (no imaging library).
 
     A PNG rather than SVG because many email clients block SVG images."""
     buffer = io.BytesIO()
-    _qr_symbol(content).save(buffer, kind="png", scale=QR_SCALE, border=QR_BORDER)
+    qr_symbol(content).save(buffer, kind="png", scale=QR_SCALE, border=QR_BORDER)
     return buffer.getvalue()
 
 
 def qr_pixel_size(content: str) -> int:
     """Width (= height) in pixels of `qr_png(content)`, for the HTML's width and height."""
-    width, _height = _qr_symbol(content).symbol_size(scale=QR_SCALE, border=QR_BORDER)
+    width, _height = qr_symbol(content).symbol_size(scale=QR_SCALE, border=QR_BORDER)
     return width
 
 
@@ -126,6 +122,10 @@ def build_message(email: OutgoingEmail) -> EmailMessage:
         message["Reply-To"] = email.reply_to
     # Tells autoresponders (out-of-office replies) not to answer.
     message["Auto-Submitted"] = "auto-generated"
+    for name, value in (email.headers or {}).items():
+        if contains_line_break(name) or contains_line_break(value):
+            raise ValueError("line break in a header")
+        message[name] = value
     message.set_content(email.text)
     message.add_alternative(email.html, subtype="html")
     if email.qr_content:

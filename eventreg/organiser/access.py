@@ -1,28 +1,14 @@
-"""Who may do what in the organiser area. Every view checks on the server, here."""
-
-from collections.abc import Callable
-from functools import wraps
+"""Who may do what in the organiser area, event by event and organisation by organisation.
+Every view checks on the server, here; the blueprint's guard has made sure someone is
+logged in (organiser/__init__.py)."""
 
 from flask import abort
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from ..extensions import db
 from ..models import Event, Organisation, User
 from ..models.types import MAX_ROW_ID
 from ..services.catalogue import all_organisations
-
-
-def admin_required(view: Callable) -> Callable:
-    """Logged in (else redirect to login) and an administrator (else 403)."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if not current_user.is_admin:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped
 
 
 def can_manage_organisation(user: User, organisation_id: int | None) -> bool:

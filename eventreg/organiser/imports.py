@@ -5,45 +5,14 @@ import binascii
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, SelectChoice, SelectField
+from flask_login import current_user
 
-from .. import vocab
 from ..extensions import db
 from ..models import Organisation
 from ..services import imports
+from . import bp
 from .access import can_manage_organisation, managed_organisations, parse_row_id
-from .views import bp
-
-
-def _municipality_choices():
-    return [SelectChoice("", _l("Read it from each event's place")), *vocab.choices(
-        vocab.MUNICIPALITIES)]  # fmt: skip
-
-
-class ImportUploadForm(FlaskForm):
-    file = FileField(_l("File (.csv or .ics)"), validators=[FileRequired(_l("Choose a file."))])
-    organisation_id = SelectField(_l("Organisation"), coerce=int)
-    default_municipality = SelectField(
-        _l("Municipality for .ics events without a place"), default=""
-    )
-
-    def __init__(self, organisations, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.organisation_id.choices = [SelectChoice(o.id, o.name) for o in organisations]
-        self.default_municipality.choices = _municipality_choices()
-
-
-class ImportConfirmForm(FlaskForm):
-    """The checked file travels back in the form, so the preview is exactly what is saved."""
-
-    content = HiddenField()
-    filename = HiddenField()
-    organisation_id = HiddenField()
-    default_municipality = HiddenField()
+from .forms import ImportConfirmForm, ImportUploadForm
 
 
 def _organisation_from_form() -> Organisation:
@@ -65,7 +34,6 @@ def _preview(form, filename: str, content: bytes, organisation: Organisation, mu
 
 
 @bp.route("/import", methods=["GET", "POST"])
-@login_required
 def import_events():
     organisations = managed_organisations(current_user)
     if not organisations:
@@ -98,7 +66,6 @@ def import_events():
 
 
 @bp.post("/import/bekrafta")
-@login_required
 def confirm_import():
     organisation = _organisation_from_form()
     form = ImportConfirmForm()

@@ -1,11 +1,7 @@
-"""The organiser area's own email: the password-reset link, and an organiser's message as a
-preview and as a test to themselves; and what changed in an event, in words, for the change
-notice and its preview. (Emails to attendees, including the organisers' change notices and
-messages, are in mail/notifications.py.)
-
-Rendered when queued, unlike the attendee emails: the reset request does the same work
-whether or not the account exists (see accounts.request_password_reset), so the work is
-done here, in the request."""
+"""The organiser area's own email: an organiser's message as a preview and as a test to
+themselves; and what changed in an event, in words, for the change notice and its preview.
+(Emails to attendees, including the organisers' change notices and messages, are in
+mail/notifications.py; the password-reset link and the invitation in auth/notifications.py.)"""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,55 +23,6 @@ from ..models import Event, Organisation, OutboxEmail, User
 from ..templating import event_when
 
 
-def render_password_reset(user: User, token: str, max_age_minutes: int) -> tuple[str, str, str]:
-    """(subject, text, html) of the reset email."""
-    url = absolute_url("organiser.reset_password", token=token)
-    subject = _("Choose a new password for eventreg")
-    context = {"user": user, "reset_url": url, "minutes": max_age_minutes, "subject": subject}
-    return (
-        subject,
-        render_template("organiser/emails/password_reset.txt", **context),
-        render_template("organiser/emails/password_reset.html", **context),
-    )
-
-
-def queue_password_reset(user: User, token: str, max_age_minutes: int) -> OutboxEmail:
-    """A reset link for an organiser account (no registration behind it)."""
-    subject, text, html = render_password_reset(user, token, max_age_minutes)
-    return enqueue(
-        "password_reset",
-        recipient=format_recipient(user.name, user.email),
-        subject=subject,
-        text=text,
-        html=html,
-    )
-
-
-def render_invitation(user: User, token: str, max_age_days: int) -> tuple[str, str, str]:
-    """(subject, text, html) of a new account's invitation to choose its password."""
-    url = absolute_url("organiser.reset_password", token=token)
-    subject = _("Your organiser account: choose a password")
-    context = {"user": user, "reset_url": url, "days": max_age_days, "subject": subject,
-               "login_url": absolute_url("organiser.login")}  # fmt: skip
-    return (
-        subject,
-        render_template("organiser/emails/invitation.txt", **context),
-        render_template("organiser/emails/invitation.html", **context),
-    )
-
-
-def queue_invitation(user: User, token: str, max_age_days: int) -> OutboxEmail:
-    """A new account's invitation, written to the outbox like the reset link."""
-    subject, text, html = render_invitation(user, token, max_age_days)
-    return enqueue(
-        "invitation",
-        recipient=format_recipient(user.name, user.email),
-        subject=subject,
-        text=text,
-        html=html,
-    )
-
-
 def render_organiser_message_sample(event: Event, subject: str, body: str) -> tuple[str, str, str]:
     """(subject, text, html) of an organiser's message as the people registered get it, in
     the current language, with the personal links left out: the preview before sending and
@@ -87,7 +34,9 @@ def render_organiser_message_sample(event: Event, subject: str, body: str) -> tu
         "registration": SimpleNamespace(locale=current_language()),
         "event": event,
         "when": event_when(event.start_dt, event.end_dt),
-        "where": ical.event_location(event),
+        "where": ical.event_location(event, for_registrant=True),
+        # The organiser sees the message as someone with a seat gets it.
+        "meeting_link": event.online_url,
         "organiser": event.organisation.name,
         "contact_email": event.contact_email or event.organisation.contact_email,
         "event_url": absolute_url(

@@ -4,13 +4,13 @@ same rules as a single event. Routes live on the organiser blueprint."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from ..extensions import db
+from ..forms import ConfirmForm
 from ..services import events as event_service
+from . import bp
 from .access import event_or_403, parse_row_id
-from .forms import ConfirmForm
-from .views import bp
 
 # The dashboard's draft checkboxes.
 CHOSEN = "valda"
@@ -23,7 +23,6 @@ def _chosen_drafts():
 
 
 @bp.route("/evenemang/publicera-flera", methods=["GET", "POST"])
-@login_required
 def publish_drafts():
     """GET: the chosen drafts, what each will show publicly and whether it can be
     published; POST: publish them."""

@@ -1,156 +1,33 @@
 """The organiser area's pages. Views parse, call a service, commit once, and redirect."""
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user
-from sqlalchemy.exc import OperationalError
+from flask_login import current_user
 
-from .. import security
+from ..commit import commit_change
 from ..errors import retry_after
-from ..extensions import db, limiter
+from ..extensions import db
+from ..forms import ConfirmForm
 from ..models import Organisation
 from ..services import audit
 from ..services import events as event_service
-from ..services.events import EventData, EventRuleError
-from . import accounts
+from ..services.events import EventData
+from . import bp
 from .access import (
     can_manage_organisation,
     event_or_403,
     managed_organisations,
     parse_row_id,
 )
-from .busy import nothing_changed
-from .forms import (
-    CancelEventForm,
-    ConfirmForm,
-    DuplicateEventForm,
-    EventForm,
-    LoginForm,
-    LogoutForm,
-    NewPasswordForm,
-    PasswordResetRequestForm,
-)
+from .forms import CancelEventForm, DuplicateEventForm, EventForm
 from .notifications import describe_event_changes
-
-bp = Blueprint("organiser", __name__, url_prefix="/arrangor")
-
 
 # The change notice says what changed in words of the language it is rendered in: on the
 # organiser's preview, and in the email (rendered in the attendee's language when sent).
 bp.add_app_template_global(describe_event_changes, "describe_event_changes")
 
 
-@bp.app_context_processor
-def _organiser_forms():
-    """The logout button appears in the organiser navigation on every organiser page."""
-    return {"logout_form": LogoutForm}
-
-
-# Pages whose address holds a secret (a reset token): not sent as Referer to anything.
-SECRET_URL_ENDPOINTS = {"organiser.reset_password", "organiser.forgot_password"}
-
-
-@bp.after_request
-def _keep_private(response):
-    """Organiser pages show attendees' personal data: no cache may keep any of them."""
-    security.keep_out_of_caches(response)
-    if request.endpoint in SECRET_URL_ENDPOINTS:
-        response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _account_limit() -> str:
-    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
-
-
-def _refused(response) -> bool:
-    return response.status_code >= 400
-
-
-@bp.route("/logga-in", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(
-    _account_limit, key_func=accounts.account_limit_key, methods=["POST"], deduct_when=_refused
-)
-def login():
-    form = LoginForm()
-    if request.method == "GET":
-        form.next.data = request.args.get("next", "")
-    if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data)
-        if user is not None:
-            login_user(user)
-            db.session.commit()
-            target = form.next.data
-            if not accounts.is_safe_next_url(target):
-                target = url_for(".dashboard")
-            return redirect(target)
-        # One message whether the email is unknown or the password wrong: no enumeration.
-        form.password.errors.append(_("The email address or password is not correct."))
-    status = 200 if request.method == "GET" or not form.errors else 400
-    return render_template("organiser/login.html", form=form), status
-
-
-@bp.route("/glomt-losenord", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_account_limit, key_func=accounts.account_limit_key, methods=["POST"])
-def forgot_password():
-    form = PasswordResetRequestForm()
-    if form.validate_on_submit():
-        accounts.request_password_reset(form.email.data)
-        db.session.commit()
-        # The same answer for every address: the page never tells who has an account.
-        flash(
-            _("If %(email)s belongs to an account, a link to choose a new password is on its "
-              "way. Check your inbox.", email=form.email.data),
-            "info",
-        )  # fmt: skip
-        return redirect(url_for(".login"))
-    status = 400 if form.errors else 200
-    return render_template("organiser/forgot_password.html", form=form), status
-
-
-@bp.route("/nytt-losenord/<token>", methods=["GET", "POST"])
-def reset_password(token: str):
-    user = accounts.user_from_reset_token(token)
-    if user is None:
-        return render_template("organiser/reset_invalid.html"), 404
-    form = NewPasswordForm()
-    if form.validate_on_submit():
-        accounts.reset_password(user, form.password.data)
-        db.session.commit()
-        flash(_("Your password is changed. Log in with the new one."), "success")
-        return redirect(url_for(".login"))
-    status = 400 if form.errors else 200
-    return render_template("organiser/reset_password.html", form=form, token=token), status
-
-
-@bp.post("/logga-ut")
-def logout():
-    form = LogoutForm()
-    if form.validate_on_submit():
-        if current_user.is_authenticated:
-            accounts.log_out(current_user)
-            db.session.commit()
-        flash(_("You have logged out."), "info")
-    return redirect(url_for("catalogue.home"))
-
-
 @bp.get("/")
-@login_required
 def dashboard():
     past = request.args.get("visa") == "tidigare"
     return render_template(
@@ -171,16 +48,7 @@ def _check_posted_organisation() -> None:
         abort(403)
 
 
-def _rule_error(form, error: EventRuleError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors.append(error.message)
-    else:
-        flash(error.message, "error")
-
-
 @bp.route("/evenemang/nytt", methods=["GET", "POST"])
-@login_required
 def new_event():
     organisations = managed_organisations(current_user)
     if not organisations:
@@ -208,7 +76,6 @@ def new_event():
 
 
 @bp.get("/evenemang/<id:event_id>")
-@login_required
 def show_event(event_id: int):
     event = event_or_403(event_id)
     history = []
@@ -224,7 +91,6 @@ def show_event(event_id: int):
 
 
 @bp.route("/evenemang/<id:event_id>/redigera", methods=["GET", "POST"])
-@login_required
 def edit_event(event_id: int):
     event = event_or_403(event_id)
     if event.is_cancelled:
@@ -244,23 +110,17 @@ def edit_event(event_id: int):
             if step != "edit":  # "edit" goes back to the form, with what was typed
                 return _change_notice_page(event, data, notice)
         elif not errors:
-            try:
-                result = event_service.update_event(
-                    event, data, current_user, allow_capacity_reduction=allow,
-                    skip_notice=request.form.get("skip_notice") == "y",
-                )  # fmt: skip
-            except EventRuleError as error:
-                db.session.rollback()
-                _rule_error(form, error)
-            except OperationalError as error:
-                nothing_changed(error)  # the form again, as typed
+            outcome = commit_change(lambda: event_service.update_event(
+                event, data, current_user, allow_capacity_reduction=allow,
+                skip_notice=request.form.get("skip_notice") == "y",
+            ), form=form)  # fmt: skip
+            if outcome.busy:  # the form again, as typed
                 return render_template(
                     "organiser/event_form.html", form=form, event=event,
                     needs_confirmation=bool(allow),
                 ), 503, retry_after()  # fmt: skip
-            else:
-                db.session.commit()
-                if result.notify_attendees:
+            if outcome.done:
+                if outcome.value.notify_attendees:
                     flash(_("Saved. The people registered are told about the change."),
                           "success")  # fmt: skip
                 elif notice is not None and notice.is_needed:
@@ -307,7 +167,6 @@ def _change_notice_page(event, data: EventData, notice):
 
 
 @bp.get("/evenemang/<id:event_id>/forhandsvisning")
-@login_required
 def preview_event(event_id: int):
     """The public page as it will look, drafts included, for the event's organisers only."""
     event = event_or_403(event_id)
@@ -315,7 +174,6 @@ def preview_event(event_id: int):
 
 
 @bp.route("/evenemang/<id:event_id>/kopiera", methods=["GET", "POST"])
-@login_required
 def duplicate_event(event_id: int):
     event = event_or_403(event_id)
     form = DuplicateEventForm()
@@ -323,19 +181,19 @@ def duplicate_event(event_id: int):
         form.start_dt.data = event_service.default_duplicate_start(event)
     starts = _series_starts(form) if form.validate_on_submit() else None
     if starts:
-        try:
+
+        def duplicate():
             copies = event_service.duplicate_series(event, starts, current_user)
-        except EventRuleError as error:
-            db.session.rollback()
-            form.start_dt.errors.append(error.message)
-        else:
-            copy_id = copies[0].id  # before the commit expires it
-            db.session.commit()
-            if len(copies) == 1:
+            return copies[0].id, len(copies)  # before the commit expires them
+
+        outcome = commit_change(duplicate, form=form, field="start_dt")
+        if outcome.done:
+            copy_id, count = outcome.value
+            if count == 1:
                 flash(_("A draft copy is made. Check it and publish it."), "success")
                 return redirect(url_for(".edit_event", event_id=copy_id))
             flash(_("%(count)d draft copies are made. Check them, then choose them in the "
-                    "list to publish them together.", count=len(copies)), "success")  # fmt: skip
+                    "list to publish them together.", count=count), "success")  # fmt: skip
             return redirect(url_for(".dashboard"))
     status = 400 if form.errors else 200
     return render_template("organiser/duplicate.html", form=form, event=event), status
@@ -356,21 +214,12 @@ def _status_change(event_id: int, change, done_message: str):
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        change(event, current_user)
-    except EventRuleError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    except OperationalError as error:
-        nothing_changed(error)
-    else:
-        db.session.commit()
+    if commit_change(lambda: change(event, current_user)).done:
         flash(done_message, "success")
     return redirect(url_for(".show_event", event_id=event_id))
 
 
 @bp.route("/evenemang/<id:event_id>/publicera", methods=["GET", "POST"])
-@login_required
 def publish_event(event_id: int):
     """GET asks once, showing what will be public; POST publishes."""
     if request.method == "POST":
@@ -386,7 +235,6 @@ def publish_event(event_id: int):
 
 
 @bp.post("/evenemang/<id:event_id>/avpublicera")
-@login_required
 def unpublish_event(event_id: int):
     return _status_change(
         event_id, event_service.unpublish_event, _("The event is a draft again.")
@@ -394,47 +242,26 @@ def unpublish_event(event_id: int):
 
 
 @bp.route("/evenemang/<id:event_id>/stall-in", methods=["GET", "POST"])
-@login_required
 def cancel_event(event_id: int):
     event = event_or_403(event_id)
     form = CancelEventForm()
     if form.validate_on_submit():
-        try:
-            event_service.cancel_event(event, form.reason.data, current_user)
-        except EventRuleError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-            return redirect(url_for(".show_event", event_id=event_id))
-        except OperationalError as error:
-            nothing_changed(error)
-            return redirect(url_for(".show_event", event_id=event_id))
-        db.session.commit()
-        flash(_("The event is cancelled and the people registered are told."), "success")
+        if commit_change(lambda: event_service.cancel_event(event, form.reason.data,
+                                                            current_user)).done:  # fmt: skip
+            flash(_("The event is cancelled and the people registered are told."), "success")
         return redirect(url_for(".show_event", event_id=event_id))
     status = 400 if form.errors else 200
     return render_template("organiser/cancel.html", form=form, event=event), status
 
 
 @bp.route("/evenemang/<id:event_id>/ta-bort", methods=["GET", "POST"])
-@login_required
 def delete_event(event_id: int):
     event = event_or_403(event_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
-            event_service.delete_draft(event, current_user)
-        except EventRuleError as error:
-            db.session.rollback()
-            flash(error.message, "error")
+        if not commit_change(lambda: event_service.delete_draft(event, current_user)).done:
             return redirect(url_for(".show_event", event_id=event_id))
-        db.session.commit()
         flash(_("The draft is deleted."), "success")
         return redirect(url_for(".dashboard"))
     return render_template("organiser/delete.html", form=form, event=event)
 
-
-# The attendee pages register their routes on this blueprint.
-from . import attendees as _attendee_views  # noqa: E402, F401
-from . import imports as _import_views  # noqa: E402, F401
-from . import publishing as _publishing_views  # noqa: E402, F401
-from . import statistics as _statistics_views  # noqa: E402, F401

@@ -14,6 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
 
 from .. import vocab
+from ..forms import strip
 from ..services.registrations import AttendeeDetails, ProfileUpdate
 from ..text import contains_line_break
 
@@ -26,13 +27,10 @@ HOME_MUNICIPALITIES = {
 
 
 def no_line_breaks(form, field) -> None:
-    """A line break in a name or address could add headers to the emails we send."""
+    """One line for the organisation, as for the name and address (whose line breaks, which
+    could add headers to the emails we send, the registration service refuses)."""
     if contains_line_break(field.data):
         raise ValidationError(_l("Write this on one line, without line breaks."))
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 INTERPRETATION_CHOICES = [
@@ -46,16 +44,15 @@ class ProfileForm(FlaskForm):
 
     name = StringField(
         _l("Full name"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             DataRequired(_l("Enter your name.")),
             Length(max=200, message=_l("The name can be at most %(max)d characters.")),
-            no_line_breaks,
         ],
     )
     organisation = StringField(
         _l("Organisation (optional)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             Length(max=200, message=_l("The organisation can be at most %(max)d characters.")),
             no_line_breaks,
@@ -63,12 +60,12 @@ class ProfileForm(FlaskForm):
     )
     dietary_needs = TextAreaField(
         _l("Dietary needs (optional)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[Length(max=500, message=_l("Write at most %(max)d characters."))],
     )
     accessibility_needs = TextAreaField(
         _l("Accessibility needs (optional)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[Length(max=500, message=_l("Write at most %(max)d characters."))],
     )
     interpretation_language = SelectField(
@@ -90,10 +87,9 @@ class RegistrationForm(ProfileForm):
 
     email = EmailField(
         _l("Email address"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             DataRequired(_l("Enter your email address.")),
-            no_line_breaks,
             Length(max=254, message=_l("The email address can be at most %(max)d characters.")),
             Email(
                 message=_l("Enter an email address in the right format, like name@example.se."),
@@ -118,8 +114,20 @@ class RegistrationForm(ProfileForm):
     )
     message = TextAreaField(
         _l("Message to the organiser (optional)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[Length(max=2000, message=_l("Write at most %(max)d characters."))],
+    )
+    # "Remind me in my calendar": a VALARM in the calendar files we send (kept simple: a
+    # few choices, none by default).
+    calendar_alarm = SelectField(
+        _l("Reminder in your calendar"),
+        choices=[
+            SelectChoice("", _l("No reminder in my calendar")),
+            SelectChoice("15", _l("15 minutes before")),
+            SelectChoice("60", _l("1 hour before")),
+            SelectChoice("1440", _l("1 day before")),
+        ],
+        default="",
     )
     consent = BooleanField(
         _l("I agree that my personal data is processed as described"),
@@ -129,7 +137,8 @@ class RegistrationForm(ProfileForm):
     # Page order: identity first, then work, then needs, then consent.
     field_order = (
         "name", "email", "organisation", "sector", "municipality", "dietary_needs",
-        "accessibility_needs", "interpretation_language", "message", "consent",
+        "accessibility_needs", "interpretation_language", "message", "calendar_alarm",
+        "consent",
     )  # fmt: skip
 
     def __iter__(self):
@@ -147,6 +156,8 @@ class RegistrationForm(ProfileForm):
             accessibility_needs=self.accessibility_needs.data or "",
             interpretation_language=self.interpretation_language.data or None,
             message=self.message.data or "",
+            calendar_alarm_minutes=int(self.calendar_alarm.data) if self.calendar_alarm.data
+            else None,
         )
 
 

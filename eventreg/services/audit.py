@@ -17,7 +17,16 @@ from sqlalchemy.orm import Session, selectinload
 
 from .. import vocab
 from ..extensions import db
-from ..models import Event, Organisation, Registration, Theme, User, utcnow
+from ..models import (
+    Event,
+    Organisation,
+    Registration,
+    RegistrationStatus,
+    TargetGroup,
+    Theme,
+    User,
+    utcnow,
+)
 from ..models.audit import AuditEntry
 from .catalogue import local_midnight_utc
 
@@ -31,6 +40,9 @@ ACTION_LABELS = {
     "event.cancel": _l("Event cancelled"),
     "event.delete": _l("Draft deleted"),
     "event.message": _l("Message sent to registrants"),
+    "event.material.add": _l("Material added"),
+    "event.material.update": _l("Material changed"),
+    "event.material.delete": _l("Material removed"),
     "registration.create": _l("Registered"),
     "registration.cancel": _l("Registration cancelled"),
     "registration.promote": _l("Moved from the waiting list to a seat"),
@@ -44,6 +56,9 @@ ACTION_LABELS = {
     "admin.theme.create": _l("Theme added"),
     "admin.theme.update": _l("Theme changed"),
     "admin.theme.delete": _l("Theme removed"),
+    "admin.target_group.create": _l("Target group added"),
+    "admin.target_group.update": _l("Target group changed"),
+    "admin.target_group.delete": _l("Target group removed"),
     "admin.resource.create": _l("Resource added"),
     "admin.resource.update": _l("Resource changed"),
     "admin.resource.delete": _l("Resource removed"),
@@ -161,6 +176,9 @@ FIELD_LABELS = {
     "start_dt": _l("Starts"), "end_dt": _l("Ends"), "municipality": _l("Municipality"),
     "venue_name": _l("Venue"), "address": _l("Address"),
     "online_url": _l("Link for online participation"),
+    "online_url_public": _l("Link shown to everyone"),
+    "first_reminder_hours": _l("First reminder, hours before the start"),
+    "second_reminder_hours": _l("Second reminder, hours before the start"),
     "step_free_access": _l("Step-free access"), "hearing_loop": _l("Hearing loop"),
     "sign_language_interpretation": _l("Sign language interpretation"),
     "accessibility_notes": _l("More about accessibility"), "capacity": _l("Seats"),
@@ -180,6 +198,10 @@ FIELD_LABELS = {
     "kind": _l("Kind"), "url": _l("Web address"), "language": _l("Language"),
     "website": _l("Website"), "is_admin": _l("Administrator"), "active": _l("Active"),
     "organisation_ids": _l("Member of"), "password": _l("Password"),
+    "registration_mode": _l("Registration"),
+    "external_registration_url": _l("Address for registration elsewhere"),
+    "target_group_ids": _l("Target groups"),
+    "material": _l("Material"), "in_theme_library": _l("In the theme library"),
 }  # fmt: skip
 
 # Codes written as words, per key.
@@ -187,6 +209,7 @@ VALUE_WORDS = {
     "format": vocab.FORMATS, "municipality": vocab.MUNICIPALITIES, "sector": vocab.SECTORS,
     "kind": vocab.RESOURCE_KINDS, "language": vocab.LANGUAGES,
     "interpretation_language": vocab.LANGUAGES, "language_codes": vocab.LANGUAGES,
+    "registration_mode": vocab.REGISTRATION_MODES,
 }  # fmt: skip
 
 # Long texts are cut on the page (the log keeps them whole).
@@ -268,6 +291,8 @@ def _names_for(entries: list[AuditEntry]) -> dict[str, dict[int, str]]:
         }
     return {
         "theme_ids": lookup(Theme, Theme.name_sv, _ids(entries, "theme_ids")),
+        "target_group_ids": lookup(TargetGroup, TargetGroup.name_sv,
+                                   _ids(entries, "target_group_ids")),
         "organisation_ids": lookup(Organisation, Organisation.name,
                                    _ids(entries, "organisation_ids")
                                    | _ids(entries, "organisation_id")),
@@ -297,9 +322,10 @@ def _value_text(action: str, key: str, value: Any, names: dict[str, dict[int, st
         statuses = (vocab.REGISTRATION_STATUSES if action.startswith("registration.")
                     else vocab.EVENT_STATUSES)  # fmt: skip
         return str(statuses.get(value, value))
-    if key in ("theme_ids", "organisation_ids", "organisation_id", "copied_from"):
-        lookup = names["theme_ids" if key == "theme_ids" else (
-            "copied_from" if key == "copied_from" else "organisation_ids")]  # fmt: skip
+    if key in ("theme_ids", "organisation_ids", "organisation_id", "copied_from",
+               "target_group_ids"):  # fmt: skip
+        lookup = names[key if key in ("theme_ids", "target_group_ids", "copied_from")
+                       else "organisation_ids"]  # fmt: skip
         values = value if isinstance(value, list) else [value]
         return ", ".join(lookup.get(v, f"#{v}") for v in values)
     if key in VALUE_WORDS:
@@ -346,25 +372,34 @@ def acting_as(user: User | None) -> Iterator[None]:
         _actor.reset(token)
 
 
+# Where the request's logged-in user is kept once the session loader has found it (see
+# auth.sessions): read here instead of Flask-Login's `current_user`, whose first use may load
+# the user with a database query, which must not happen inside a flush.
+REQUEST_USER_KEY = "request_user"
+
+
+def remember_request_user(user: User) -> None:
+    """Record the logged-in user of this request as the one acting on what it changes."""
+    setattr(g, REQUEST_USER_KEY, user)
+
+
 def _acting_user_id() -> int | None:
     user = _actor.get()
     if user is None and has_app_context():
-        # Flask-Login keeps the request's user in g once loaded (every organiser view loads
-        # it); reading g avoids a database query inside the flush.
-        user = g.get("_login_user")
+        user = g.get(REQUEST_USER_KEY)
     return getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None
 
 
 def _transition(old: str | None, new: str) -> str:
     if old is None:
         return "registration.create"
-    if new == "cancelled":
+    if new == RegistrationStatus.CANCELLED:
         return "registration.cancel"
-    if old == "waiting" and new == "confirmed":
+    if old == RegistrationStatus.WAITING and new == RegistrationStatus.CONFIRMED:
         return "registration.promote"
-    if old == "confirmed" and new == "waiting":
+    if old == RegistrationStatus.CONFIRMED and new == RegistrationStatus.WAITING:
         return "registration.demote"
-    if old == "cancelled":
+    if old == RegistrationStatus.CANCELLED:
         return "registration.restore"
     return "registration.status"
 

@@ -1,101 +1,20 @@
-"""Logging in: Flask-Login and the login rate limit, bound to the app."""
+"""Organiser and administrator accounts: checking a login, creating an account, password
+strength, and the signed links to choose a new password (a reset or a new account's
+invitation). Functions flush; the view or command commits."""
 
 import hashlib
 import hmac
-import time
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, request, session
-from flask_babel import lazy_gettext as _l
-from flask_login import logout_user, user_logged_in
+from flask import current_app, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 from zxcvbn import zxcvbn
 
-from ..extensions import db, limiter, login_manager
+from ..extensions import db
 from ..models import User, utcnow
-from ..models.users import _DUMMY_HASH, check_dummy_password, normalise_email
+from ..models.users import DUMMY_PASSWORD_HASH, check_dummy_password, normalise_email
 from . import notifications
-
-
-def init_app(app: Flask) -> None:
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
-    # Tests log in many times from one address, so they get a generous limit; the test of
-    # the limit itself sets a small one.
-    app.config.setdefault(
-        "LOGIN_RATE_LIMIT", "1000 per minute" if app.testing else "10 per minute; 50 per hour"
-    )
-    # Per account, whatever address the attempts come from (guessing one account's password
-    # from many machines). Only refused attempts count, so its owner still logs in.
-    app.config.setdefault(
-        "LOGIN_ACCOUNT_RATE_LIMIT", "1000 per minute" if app.testing else "10 per 15 minutes"
-    )
-    app.config.setdefault("PASSWORD_RESET_MAX_AGE", 3600)  # seconds a reset link is valid
-    # Seconds the link in a new account's invitation is valid: a new colleague may not read
-    # their email the same hour.
-    app.config.setdefault("INVITATION_MAX_AGE", 7 * 24 * 3600)
-    limiter.init_app(app)
-
-    login_manager.init_app(app)
-    login_manager.login_view = "organiser.login"
-    login_manager.login_message = _l("Log in to see this page.")
-    login_manager.login_message_category = "info"
-    # A session cookie used from another browser or address is dropped, not trusted.
-    login_manager.session_protection = "strong"
-    user_logged_in.connect(_stamp_new_session, app)
-    app.before_request(_end_expired_session)
-
-
-@login_manager.user_loader
-def load_user(session_id: str) -> User | None:
-    """The user of a session that is still valid: the account is active and its session
-    version is the one the session began with (User.get_id), so logging out, a new password
-    or deactivation ends every older session on the server, whoever kept a copy."""
-    user_id, _, version = session_id.partition(":")
-    if not (user_id.isdigit() and version.isdigit()):
-        return None  # also a session from before session versions
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or user.session_version != int(version):
-        return None
-    return user
-
-
-# When the session began and when it was last used (seconds since the epoch), kept in the
-# signed session cookie beside Flask-Login's user id.
-SESSION_STARTED_KEY = "_login_started"
-SESSION_SEEN_KEY = "_login_seen"
-
-
-def _stamp_new_session(app: Flask, user: User, **extra) -> None:
-    session[SESSION_STARTED_KEY] = session[SESSION_SEEN_KEY] = int(time.time())
-
-
-def _end_expired_session() -> None:
-    """Log out a session idle for longer than SESSION_IDLE_TIMEOUT or older than
-    SESSION_ABSOLUTE_TIMEOUT, before any view sees the user."""
-    if "_user_id" not in session:
-        return
-    now = int(time.time())
-    started, seen = session.get(SESSION_STARTED_KEY), session.get(SESSION_SEEN_KEY)
-    config = current_app.config
-    if (
-        not isinstance(started, int)
-        or not isinstance(seen, int)
-        or now - seen > config["SESSION_IDLE_TIMEOUT"]
-        or now - started > config["SESSION_ABSOLUTE_TIMEOUT"]
-    ):
-        logout_user()
-        session.pop(SESSION_STARTED_KEY, None)
-        session.pop(SESSION_SEEN_KEY, None)
-    elif now - seen >= 60:  # to the minute: not a new cookie on every request
-        session[SESSION_SEEN_KEY] = now
-
-
-def log_out(user: User) -> None:
-    """End every session of this user (the caller commits), then this one."""
-    user.end_sessions()
-    db.session.flush()
-    logout_user()
 
 
 def account_limit_key() -> str:
@@ -225,7 +144,9 @@ def request_password_reset(email: str) -> None:
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
     known = user is not None and user.active
     if not known:
-        user = User(id=0, email="nobody@example.invalid", name="", password_hash=_DUMMY_HASH)
+        user = User(
+            id=0, email="nobody@example.invalid", name="", password_hash=DUMMY_PASSWORD_HASH
+        )
     savepoint = db.session.begin_nested()
     notifications.queue_password_reset(user, password_reset_token(user), minutes)
     if known:
