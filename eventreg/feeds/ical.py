@@ -10,15 +10,15 @@ needed (for translations, and because event URLs are built from the app's URL ma
 context is not.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from icalendar import (
+    Alarm,
     Calendar,
     Timezone,
     TimezoneDaylight,
@@ -31,12 +31,12 @@ from icalendar import (
 from icalendar import Event as VEvent
 
 from ..models import Event
+from ..models.types import LOCAL_TZ
 from ..text import markdown_to_text, normalise_newlines
 from ..vocab import MUNICIPALITIES, TIMEZONE
 
 PRODID = "-//Region Halland//eventreg//SV"
 UID_DOMAIN = "eventreg.halland"
-LOCAL_TZ = ZoneInfo(TIMEZONE)
 # How often subscribed calendars should look again. Google ignores it (it polls every
 # 8–24 hours); Apple Calendar, Outlook and Thunderbird honour it.
 DEFAULT_REFRESH = timedelta(hours=6)
@@ -90,10 +90,22 @@ def stockholm_vtimezone() -> Timezone:
     return timezone
 
 
-def event_location(event: Event) -> str:
-    """Venue, address and municipality; the online link for an online event."""
+def meeting_link(event: Event, *, for_registrant: bool = False) -> str | None:
+    """The online meeting link, if whoever reads this may see it: someone with a seat
+    (`for_registrant`), or anyone when the organiser made the link public. A public link
+    lets anyone join without registering, past the seat limit and the statistics."""
+    if event.online_url and (for_registrant or event.online_url_is_public):
+        return event.online_url
+    return None
+
+
+def event_location(event: Event, *, for_registrant: bool = False) -> str:
+    """Venue, address and municipality; for an online event the meeting link if the reader
+    may see it (see `meeting_link`), else "Online"."""
     if event.is_online:
-        return event.online_url or str(MUNICIPALITIES["online"])
+        return meeting_link(event, for_registrant=for_registrant) or str(
+            MUNICIPALITIES["online"]
+        )
     parts = [event.venue_name, event.address]
     municipality = str(MUNICIPALITIES.get(event.municipality, ""))
     if event.municipality != "elsewhere" and municipality not in event.address:
@@ -115,7 +127,7 @@ def event_summary(event: Event) -> str:
     return event.title
 
 
-def event_description(event: Event, url: str) -> str:
+def event_description(event: Event, url: str, *, for_registrant: bool = False) -> str:
     """Plain text: what the event is, who arranges it, where to read more and register.
 
     The organiser is named here rather than in ORGANIZER (see `build_calendar`)."""
@@ -140,9 +152,17 @@ def event_description(event: Event, url: str) -> str:
         blocks.append(_("Organiser: %(name)s (%(email)s)", name=organiser, email=contact))
     else:
         blocks.append(_("Organiser: %(name)s", name=organiser))
-    if event.online_url and not event.is_online:
-        blocks.append(_("Join online: %(url)s", url=event.online_url))
-    blocks.append(_("More information and registration: %(url)s", url=url))
+    link = meeting_link(event, for_registrant=for_registrant)
+    if link and not event.is_online:
+        blocks.append(_("Join online: %(url)s", url=link))
+    if event.registration_mode == "none":
+        blocks.append(_("No registration needed."))
+        blocks.append(_("More information: %(url)s", url=url))
+    elif event.registration_mode == "external":
+        blocks.append(_("Registration: %(url)s", url=event.external_registration_url))
+        blocks.append(_("More information: %(url)s", url=url))
+    else:
+        blocks.append(_("More information and registration: %(url)s", url=url))
     return "\n\n".join(blocks)
 
 
@@ -153,13 +173,20 @@ def build_event(
     now: datetime,
     include_organizer: bool = False,
     attendee: str | None = None,
+    for_registrant: bool = False,
+    alarm_minutes: int | None = None,
+    stamp_with_last_change: bool = False,
 ) -> VEvent:
     """One VEVENT. SEQUENCE is `event.revision`, which the model bumps on every change an
-    attendee would notice, so calendars replace their copy."""
+    attendee would notice, so calendars replace their copy. `for_registrant`: the reader has
+    a seat and may see the meeting link. `alarm_minutes`: a VALARM that many minutes before
+    the start (the attendee asked for one)."""
     url = event_url(event, base_url)
     vevent = VEvent()
     vevent.add("uid", event_uid(event))
-    vevent.add("dtstamp", now.astimezone(UTC))
+    # A published feed is stamped with each event's last change, not the build time, so
+    # every worker and host builds the same bytes for the same data.
+    vevent.add("dtstamp", (event.updated_at if stamp_with_last_change else now).astimezone(UTC))
     vevent.add("created", event.created_at.astimezone(UTC))
     vevent.add("last-modified", event.updated_at.astimezone(UTC))
     vevent.add("sequence", event.revision or 0)
@@ -169,8 +196,11 @@ def build_event(
     # icalendar escapes LF but writes a lone CR as it is, which ends the line early: rows
     # saved before control characters were refused on the way in are cleaned here.
     vevent.add("summary", normalise_newlines(event_summary(event)))
-    vevent.add("description", normalise_newlines(event_description(event, url)))
-    location = normalise_newlines(event_location(event))
+    vevent.add(
+        "description",
+        normalise_newlines(event_description(event, url, for_registrant=for_registrant)),
+    )
+    location = normalise_newlines(event_location(event, for_registrant=for_registrant))
     if location:
         vevent.add("location", location)
     vevent.add("url", url)
@@ -187,6 +217,12 @@ def build_event(
             vevent.add("organizer", organizer)
     if attendee:
         vevent.add("attendee", vCalAddress(f"mailto:{attendee}"))
+    if alarm_minutes and not event.is_cancelled:
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", normalise_newlines(event.title))
+        alarm.add("trigger", timedelta(minutes=-alarm_minutes))
+        vevent.add_component(alarm)
     return vevent
 
 
@@ -202,6 +238,9 @@ def build_calendar(
     include_organizer: bool | None = None,
     attendee: str | None = None,
     locale: str | None = None,
+    for_registrant: bool = False,
+    alarms: Mapping[int, int | None] | None = None,
+    stamp_with_last_change: bool = False,
 ) -> Calendar:
     """A calendar of `events`, for a feed, a download or an email attachment.
 
@@ -216,6 +255,14 @@ def build_calendar(
     so for those it is included by default, with the event's or organisation's contact
     address. `include_organizer` overrides either default. `attendee` (an email address)
     adds the recipient as ATTENDEE, which iTIP messages sent to a registrant should carry.
+
+    The meeting link of an online or hybrid event is left out unless the organiser made it
+    public or `for_registrant` says the calendar is for someone with a seat (their own .ics,
+    email attachment or personal feed). `alarms` maps event ids to the minutes before the
+    start of the VALARM the attendee chose (never in a CANCEL).
+
+    `stamp_with_last_change`: DTSTAMP is each event's updated_at instead of `now`, so the
+    same data always gives the same bytes (published feeds).
     """
     method = method.upper()
     if method not in METHODS:
@@ -224,6 +271,8 @@ def build_calendar(
         return _build_calendar(
             events, base_url=base_url, name=name, description=description, method=method,
             now=now, refresh=refresh, include_organizer=include_organizer, attendee=attendee,
+            for_registrant=for_registrant, alarms=alarms or {},
+            stamp_with_last_change=stamp_with_last_change,
         )  # fmt: skip
 
 
@@ -232,7 +281,7 @@ def _current_locale() -> str:
         current = get_locale()
         if current is not None:
             return str(current)
-    return current_app.config.get("BABEL_DEFAULT_LOCALE", "sv")
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def _build_calendar(
@@ -246,6 +295,9 @@ def _build_calendar(
     refresh: timedelta,
     include_organizer: bool | None,
     attendee: str | None,
+    for_registrant: bool,
+    alarms: Mapping[int, int | None],
+    stamp_with_last_change: bool,
 ) -> Calendar:
     now = now or datetime.now(UTC)
     if include_organizer is None:
@@ -274,6 +326,9 @@ def _build_calendar(
             now=now,
             include_organizer=include_organizer,
             attendee=attendee,
+            for_registrant=for_registrant,
+            alarm_minutes=None if method == "CANCEL" else alarms.get(event.id),
+            stamp_with_last_change=stamp_with_last_change,
         )
         if method == "CANCEL":
             # A cancellation message cancels the event whatever its stored status.

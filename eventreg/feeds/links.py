@@ -1,9 +1,14 @@
-"""Links that put one event into a web calendar, and the webcal:// form of a feed URL."""
+"""Links that put one event into a web calendar, and the webcal:// form of a feed URL.
+
+These links are public (they sit on the event page and travel to Google and Microsoft), so
+they carry the meeting link only when the organiser made it public (see ical.meeting_link).
+"""
 
 from datetime import UTC, datetime
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from ..models import Event
+from ..vocab import TIMEZONE
 from .ical import event_location
 
 # Calendar services cut long links; the details only need a pointer back to the event page.
@@ -36,7 +41,7 @@ def google_calendar_url(event: Event, url: str) -> str:
         "dates": f"{_utc(event.start_dt, '%Y%m%dT%H%M%SZ')}/{_utc(event.end_dt, '%Y%m%dT%H%M%SZ')}",
         "details": _details(event, url),
         "location": event_location(event),
-        "ctz": "Europe/Stockholm",
+        "ctz": TIMEZONE,
     }
     return "https://calendar.google.com/calendar/render?" + urlencode(params)
 

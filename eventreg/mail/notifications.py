@@ -9,6 +9,7 @@ transaction as the change. The text, the calendar file and the QR code are rende
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import render_template
 from flask_babel import force_locale
@@ -76,7 +77,61 @@ KINDS = {
         lambda title, params: f"{params['message_subject']} ({title})",
         "organiser/emails/organiser_message",
     ),
+    # Scheduled (services.reminders): queued by the worker when due, to people with a seat.
+    "reminder_first": AttendeeEmail(
+        lambda title, _params: _("Reminder: %(title)s", title=title),
+        "emails/reminder",
+        ics_method="PUBLISH",
+        with_check_in_qr=True,
+    ),
+    "reminder_second": AttendeeEmail(
+        lambda title, _params: _("Reminder: %(title)s", title=title),
+        "emails/reminder",
+        ics_method="PUBLISH",
+        with_check_in_qr=True,
+    ),
+    # To those still on the waiting list when the event starts.
+    "no_seat": AttendeeEmail(
+        lambda title, _params: _("No seat became free: %(title)s", title=title),
+        "emails/no_seat",
+    ),
+    # The day after: a link to the feedback form (`feedback_url` in its params).
+    "feedback_request": AttendeeEmail(
+        lambda title, _params: _("What did you think of %(title)s?", title=title),
+        "emails/feedback_request",
+    ),
 }
+
+
+# Scheduled emails that are only true while the person has a seat and the event is ahead, or
+# (no_seat) while they are still waiting: see still_true.
+SCHEDULED_SEAT_KINDS = ("reminder_first", "reminder_second")
+SCHEDULED_KINDS = (*SCHEDULED_SEAT_KINDS, "no_seat")
+
+
+def still_true(email: OutboxEmail, now: datetime) -> bool:
+    """Whether a scheduled email still says something true as it is about to be sent
+    (it may have waited in the outbox for a mail server that was down): a reminder is not
+    sent once the registration or the event is cancelled, the event has started or the
+    person's data is erased; "no seat" not if they got one after all. Other emails report
+    something that happened, and always go. A reminder queued before the event was
+    postponed is withdrawn too: it would come too early."""
+    if email.kind not in SCHEDULED_KINDS:
+        return True
+    registration = email.registration
+    if registration is None or registration.anonymised_at is not None:
+        return False
+    event = registration.event
+    if not event.is_published:
+        return False
+    if email.kind == "no_seat":
+        return registration.is_waiting
+    # Queued for a start the event has since been moved away from, to later: too early now,
+    # and the worker queues it again when it is due before the new start.
+    queued_for = (email.params or {}).get("event_start")
+    if queued_for and event.start_dt > datetime.fromisoformat(queued_for):
+        return False
+    return registration.is_confirmed and event.start_dt > now
 
 
 def queue_registration_email(registration: Registration, kind: str, **params) -> OutboxEmail:
@@ -116,10 +171,13 @@ def _queue(
 
 
 def event_calendar_bytes(registration: Registration, method: str = "PUBLISH") -> bytes:
-    """The event as a calendar file, in the attendee's language, with the feeds' UID."""
+    """The event as a calendar file, in the attendee's language, with the feeds' UID; with
+    the meeting link for someone with a seat and the alarm the attendee chose."""
     event = registration.event
     calendar = ical.build_calendar(
-        [event], base_url=base_url(), name=event.title, method=method, locale=registration.locale
+        [event], base_url=base_url(), name=event.title, method=method, locale=registration.locale,
+        for_registrant=registration.is_confirmed,
+        alarms={event.id: registration.calendar_alarm_minutes},
     )
     return ical.serialize(calendar)
 
@@ -145,7 +203,8 @@ def render(email: OutboxEmail, *, store: bool = False) -> OutboxEmail:
     params = email.params or {}
     qr_content = None
     check_in_qr = None
-    if spec.with_check_in_qr:
+    # Nobody checks in at the door of an online event.
+    if spec.with_check_in_qr and not event.is_online:
         qr_content = check_in_url(event, registration.check_in_code)
         check_in_qr = {"cid": qr_content_id(email.message_id), "size": qr_pixel_size(qr_content)}
     with force_locale(email.locale or registration.locale):
@@ -154,7 +213,10 @@ def render(email: OutboxEmail, *, store: bool = False) -> OutboxEmail:
             "registration": registration,
             "event": event,
             "when": event_when(event.start_dt, event.end_dt),
-            "where": ical.event_location(event),
+            # The meeting link of an online or hybrid event: only to those with a seat,
+            # unless the organiser made it public.
+            "where": ical.event_location(event, for_registrant=registration.is_confirmed),
+            "meeting_link": ical.meeting_link(event, for_registrant=registration.is_confirmed),
             "organiser": event.organisation.name,
             "contact_email": event.contact_email or event.organisation.contact_email,
             "position": params.get("position"),

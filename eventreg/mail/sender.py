@@ -43,13 +43,12 @@ from flask_babel import force_locale
 from sqlalchemy import select, update
 
 from ..extensions import db
-from ..models import Event, OutboxEmail, utcnow
+from ..models import Event, OutboxEmail, OutboxStatus, utcnow
 from .messages import OutgoingEmail, build_message, format_recipient
-from .notifications import render
+from .notifications import render, still_true
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_ATTEMPTS = 48  # with the one-hour cap below: about two days of trying
 MAX_BACKOFF = timedelta(hours=1)
 # A claim older than this without a result means the sender died mid-send.
 STALE_CLAIM = timedelta(minutes=15)
@@ -77,6 +76,7 @@ class SendReport:
     retried: int = 0
     failed: int = 0
     uncertain: list[int] = field(default_factory=list)
+    withdrawn: int = 0  # scheduled emails no longer true when due (notifications.still_true)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -102,6 +102,7 @@ def outgoing(email: OutboxEmail, sender: str) -> OutgoingEmail:
         ics_method=email.ics_method,
         ics_filename=f"{event.slug}.ics" if event else "event.ics",
         qr_content=email.qr_content,
+        headers=email.headers,
     )
 
 
@@ -214,8 +215,8 @@ class SMTPTransport:
         or AUTH not offered, a wrong password) is the server's or the settings' fault, not
         one email's, and comes before any message is handed over: ServerUnavailable."""
         config = self.config
-        host, port = config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 25)
-        timeout = config.get("MAIL_TIMEOUT", 30)
+        host, port = config["MAIL_SERVER"], int(config["MAIL_PORT"])
+        timeout = config["MAIL_TIMEOUT"]
         connection = None
         try:
             if config.get("MAIL_USE_SSL"):
@@ -293,15 +294,19 @@ def mark_stale_claims(now: datetime) -> list[int]:
     stale = list(
         db.session.scalars(
             select(OutboxEmail.id).where(
-                OutboxEmail.status == "sending", OutboxEmail.claimed_at < now - STALE_CLAIM
+                OutboxEmail.status == OutboxStatus.SENDING,
+                OutboxEmail.claimed_at < now - STALE_CLAIM,
             )
         )
     )
     if stale:
         db.session.execute(
             update(OutboxEmail)
-            .where(OutboxEmail.id.in_(stale), OutboxEmail.status == "sending")
-            .values(status="uncertain", last_error="sender stopped before recording the result")
+            .where(OutboxEmail.id.in_(stale), OutboxEmail.status == OutboxStatus.SENDING)
+            .values(
+                status=OutboxStatus.UNCERTAIN,
+                last_error="sender stopped before recording the result",
+            )
             .execution_options(synchronize_session=False)
         )
         db.session.commit()
@@ -317,7 +322,7 @@ def _next_due(now: datetime):
     condition decides who got the email."""
     return (
         select(OutboxEmail.id)
-        .where(OutboxEmail.status == "pending", OutboxEmail.next_attempt_at <= now)
+        .where(OutboxEmail.status == OutboxStatus.PENDING, OutboxEmail.next_attempt_at <= now)
         .order_by(OutboxEmail.id)
         .limit(1)
         .with_for_update(skip_locked=True)
@@ -331,10 +336,10 @@ def _claim(email_id: int, now: datetime) -> bool:
         update(OutboxEmail)
         .where(
             OutboxEmail.id == email_id,
-            OutboxEmail.status == "pending",
+            OutboxEmail.status == OutboxStatus.PENDING,
             OutboxEmail.next_attempt_at <= now,
         )
-        .values(status="sending", claimed_at=now, attempts=OutboxEmail.attempts + 1)
+        .values(status=OutboxStatus.SENDING, claimed_at=now, attempts=OutboxEmail.attempts + 1)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
@@ -360,7 +365,7 @@ def send_due(now: datetime | None = None, limit: int = 200) -> SendReport:
     now = now or utcnow()
     config = current_app.config
     sender = config["MAIL_DEFAULT_SENDER"]
-    max_attempts = config.get("MAIL_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)
+    max_attempts = config["MAIL_MAX_ATTEMPTS"]
     report = SendReport(uncertain=mark_stale_claims(now))
     with transport_for(config) as transport:
         for _ in range(limit):
@@ -368,6 +373,13 @@ def send_due(now: datetime | None = None, limit: int = 200) -> SendReport:
             if email_id is None:
                 break
             email = db.session.get(OutboxEmail, email_id, populate_existing=True)
+            if not still_true(email, now):
+                # A reminder for a registration or event cancelled since it was queued.
+                email.status = OutboxStatus.WITHDRAWN
+                email.last_error = "no longer true when its turn came: not sent"
+                db.session.commit()
+                report.withdrawn += 1
+                continue
             try:
                 try:
                     message = build_message(outgoing(email, sender))
@@ -378,7 +390,7 @@ def send_due(now: datetime | None = None, limit: int = 200) -> SendReport:
                     raise TemporaryFailure(f"message could not be built: {error!r}") from error
                 transport.send(message, email)
             except PermanentFailure as error:
-                email.status = "failed"
+                email.status = OutboxStatus.FAILED
                 email.last_error = str(error)
                 report.failed += 1
                 db.session.commit()
@@ -386,10 +398,10 @@ def send_due(now: datetime | None = None, limit: int = 200) -> SendReport:
             except TemporaryFailure as error:
                 email.last_error = str(error)
                 if email.attempts >= max_attempts:
-                    email.status = "failed"
+                    email.status = OutboxStatus.FAILED
                     report.failed += 1
                 else:
-                    email.status = "pending"
+                    email.status = OutboxStatus.PENDING
                     email.next_attempt_at = now + backoff(email.attempts)
                     report.retried += 1
                 db.session.commit()
@@ -398,7 +410,7 @@ def send_due(now: datetime | None = None, limit: int = 200) -> SendReport:
                 if isinstance(error, ServerUnavailable):
                     break  # the rest stay due and go next run
             except UncertainDelivery as error:
-                email.status = "uncertain"
+                email.status = OutboxStatus.UNCERTAIN
                 email.last_error = str(error)
                 report.uncertain.append(email.id)
                 db.session.commit()
@@ -408,7 +420,7 @@ def send_due(now: datetime | None = None, limit: int = 200) -> SendReport:
                 # too, and each would need a person: leave the rest for the next run.
                 break
             else:
-                email.status = "sent"
+                email.status = OutboxStatus.SENT
                 email.sent_at = utcnow()
                 email.last_error = ""
                 db.session.commit()
@@ -423,7 +435,7 @@ def retry_now(now: datetime | None = None) -> int:
     now = now or utcnow()
     result = db.session.execute(
         update(OutboxEmail)
-        .where(OutboxEmail.status == "pending", OutboxEmail.next_attempt_at > now)
+        .where(OutboxEmail.status == OutboxStatus.PENDING, OutboxEmail.next_attempt_at > now)
         .values(next_attempt_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -436,7 +448,7 @@ def requeue(statuses: tuple[str, ...]) -> int:
     result = db.session.execute(
         update(OutboxEmail)
         .where(OutboxEmail.status.in_(statuses))
-        .values(status="pending", next_attempt_at=utcnow(), claimed_at=None)
+        .values(status=OutboxStatus.PENDING, next_attempt_at=utcnow(), claimed_at=None)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
