@@ -3,46 +3,24 @@
 from flask import Response, abort, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
+from flask_login import current_user
 from markupsafe import Markup
-from wtforms import DateField, SelectChoice, SelectField
-from wtforms.validators import Optional, ValidationError
 
-from ..forms import YearsBetween
-from ..services import statistics
+from ..services import feedback, statistics
+from . import bp
 from .access import can_manage_organisation, managed_organisations, parse_row_id
-from .views import bp
+from .charts import bar_chart_svg
+from .forms import StatisticsFilterForm
 
 DIMENSION_NAMES = {
     "total": _l("All"),
     "theme": _l("Theme"),
+    "target_group": _l("Target group"),
     "municipality": _l("Registrant's municipality"),
     "event_municipality": _l("Where held"),
     "sector": _l("Sector"),
     "month": _l("Month"),
 }
-
-
-class StatisticsFilterForm(FlaskForm):
-    class Meta:
-        csrf = False  # GET: reading figures changes nothing
-
-    organisation = SelectField(_l("Organisation"), validators=[Optional()])
-    # Follow-up covers this registry's years; far-off dates are typing mistakes.
-    fran = DateField(_l("Events from"), validators=[Optional(), YearsBetween(2000, 2100)])
-    till = DateField(_l("Events until"), validators=[Optional(), YearsBetween(2000, 2100)])
-
-    def __init__(self, organisations, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        everything = _l("All organisations") if current_user.is_admin else _l("All mine")
-        self.organisation.choices = [SelectChoice("", everything)] + [
-            SelectChoice(str(o.id), o.name) for o in organisations
-        ]
-
-    def validate_till(self, field):
-        if field.data and self.fran.data and field.data < self.fran.data:
-            raise ValidationError(_l("The end date must not be before the start date."))
 
 
 def _scope(form: StatisticsFilterForm) -> set[int] | None:
@@ -64,17 +42,30 @@ def _figures():
     scope = _scope(form)
     if not form.validate():
         return form, None
-    facts = statistics.load_facts(scope, form.fran.data, form.till.data)
-    events = statistics.load_events(scope, form.fran.data, form.till.data)
-    figures = statistics.compute(
-        facts, statistics.theme_names(), statistics.vocabulary_labels(), events=events,
-        month_label=statistics.month_name,
+    tallies = statistics.load_tallies(scope, form.fran.data, form.till.data)
+    figures = statistics.compute_tallies(
+        tallies, statistics.theme_names(), statistics.vocabulary_labels(),
+        month_label=statistics.month_name, target_group_names=statistics.target_group_names(),
     )  # fmt: skip
     return form, figures
 
 
+# The feedback ratings' groups: all of them are the events' own (never the respondent's).
+RATING_DIMENSION_NAMES = {
+    "total": _l("All"),
+    "theme": _l("Theme"),
+    "event_municipality": _l("Where held"),
+    "format": _l("Format"),
+}
+
+
+def _ratings(form: StatisticsFilterForm) -> feedback.Ratings:
+    """Feedback ratings for the same organisations and dates as the figures."""
+    facts = feedback.load_rating_facts(_scope(form), form.fran.data, form.till.data)
+    return feedback.compute_ratings(facts, statistics.theme_names(), feedback.rating_labels())
+
+
 @bp.get("/statistik")
-@login_required
 def show_statistics():
     form, figures = _figures()
     charts = {}
@@ -84,7 +75,7 @@ def show_statistics():
             title = _("Registrations and attendance per %(dimension)s",
                       dimension=str(DIMENSION_NAMES[dimension]).lower())  # fmt: skip
             bars = [(b.label, b.registrations, b.attended) for b in buckets]
-            svg = statistics.bar_chart_svg(title, bars, legend, f"chart-{dimension}")
+            svg = bar_chart_svg(title, bars, legend, f"chart-{dimension}")
             charts[dimension] = (title, Markup(svg))  # noqa: S704 - built from escaped text
     return render_template(
         "organiser/statistics.html",
@@ -96,11 +87,13 @@ def show_statistics():
         demand_dimensions=statistics.DEMAND_DIMENSIONS,
         percent=statistics.percent,
         query=request.query_string.decode(),
+        ratings=_ratings(form) if figures is not None else None,
+        rating_dimension_names=RATING_DIMENSION_NAMES,
+        format_mean=feedback.format_mean,
     ), (200 if figures is not None else 400)
 
 
 @bp.get("/statistik.csv")
-@login_required
 def export_statistics():
     form, figures = _figures()
     if figures is None:
@@ -110,4 +103,17 @@ def export_statistics():
         statistics.figures_csv(figures, names),
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="uppfoljning.csv"'},
+    )
+
+
+@bp.get("/statistik/omdomen.csv")
+def export_ratings():
+    form, figures = _figures()
+    if figures is None:
+        abort(400)
+    names = {key: str(value) for key, value in RATING_DIMENSION_NAMES.items()}
+    return Response(
+        feedback.ratings_csv(_ratings(form), names),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="omdomen.csv"'},
     )

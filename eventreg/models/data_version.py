@@ -1,0 +1,143 @@
+"""The public data's version: one row, given a new random token whenever anything a public
+page or feed shows changes, in the same transaction as the change.
+
+Whole-page and feed caches (eventreg/pagecache.py) are keyed by this token, so one cheap
+primary-key read tells every worker and every host whether a cached copy is still right.
+
+The bump cannot be forgotten by a new service: it is not called by services at all. Session
+events watch every flush and every UPDATE/INSERT/DELETE statement run through a session, and
+any change to a table that is not listed in UNTRACKED_TABLES (a new table is tracked unless
+someone decides otherwise) marks the session; just before its commit the row is updated. The
+row is taken last in the transaction (after the final flush) and held only for the commit,
+so transactions do not wait on each other for long and cannot deadlock on it. (A database
+trigger would catch even raw SQL, but it would lock the row at a transaction's first write
+and hold it to the end, serialising every change on every event behind one row, and it
+needs its DDL twice, for SQLite and PostgreSQL.) Statements run on a bare connection
+(`engine.begin()`, `session.connection().execute`) bypass these events and are not seen:
+nothing in the app changes public data that way (the audit log writes its own, untracked
+rows so). A migration that changes public data changes the code fingerprint the caches are
+keyed by as well (see pagecache.py).
+
+A random token rather than a counter: a counter set back (a table emptied, a backup restored)
+would meet copies cached under its old numbers for other data.
+"""
+
+import secrets
+from datetime import datetime
+
+from sqlalchemy import String, event, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql.elements import TextClause
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+# Tables no public page or feed shows. Public pages show seats through event.seats_taken,
+# which every registration change updates (or locks with a no-op UPDATE) on the event row,
+# so registration rows themselves need not bump the version.
+UNTRACKED_TABLES = frozenset({
+    "data_version", "alembic_version", "audit_entry", "outbox_email", "scheduled_email",
+    "user_account", "membership", "registration", "feedback_given", "feedback_answer",
+})  # fmt: skip
+# Changes to these (or a deleted event) move `names_changed_at`: rows a feed shows that
+# carry no updated_at of their own, so a feed's Last-Modified can still see them.
+NAME_TABLES = frozenset({"theme", "organisation"})
+
+_CHANGED = "eventreg.data_changed"
+_NAMES_CHANGED = "eventreg.names_changed"
+ROW_ID = 1
+
+
+class DataVersion(db.Model):
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    names_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+def current_version() -> tuple[str, datetime, datetime] | None:
+    """(token, changed_at, names_changed_at), or None when the row is missing (a database
+    emptied table by table): then nothing may be served from a cache."""
+    row = db.session.execute(
+        select(DataVersion.token, DataVersion.changed_at, DataVersion.names_changed_at).where(
+            DataVersion.id == ROW_ID
+        )
+    ).first()
+    return tuple(row) if row else None
+
+
+def current_token() -> str | None:
+    """Just the token, as cheaply as the database can answer: on a cached page this is the
+    only query, so it skips the ORM session (a pooled connection, one plain statement).
+    Read before anything the page shows, so what a miss renders is at least this new."""
+    with db.engine.connect() as connection:
+        return connection.exec_driver_sql("SELECT token FROM data_version WHERE id = 1").scalar()
+
+
+def _tables_of(instance) -> set[str]:
+    mapper = db.inspect(instance).mapper
+    return {table.name for table in mapper.tables}
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flushed_changes(session: Session, flush_context) -> None:
+    changes = ((session.new, False), (session.dirty, False), (session.deleted, True))
+    for instances, deleted in changes:
+        for instance in instances:
+            tables = _tables_of(instance)
+            if tables - UNTRACKED_TABLES:
+                session.info[_CHANGED] = True
+                if tables & NAME_TABLES or (deleted and "event" in tables):
+                    session.info[_NAMES_CHANGED] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_statement_changes(state) -> None:
+    statement = state.statement
+    if isinstance(statement, TextClause):
+        # Raw SQL: anything but a read counts as a change, to be safe.
+        if not statement.text.lstrip().lower().startswith(("select", "with", "pragma", "set")):
+            state.session.info[_CHANGED] = state.session.info[_NAMES_CHANGED] = True
+        return
+    if not (state.is_update or state.is_delete or state.is_insert):
+        return
+    table = getattr(statement, "table", None)
+    name = getattr(table, "name", None)
+    if name is None or name not in UNTRACKED_TABLES:
+        state.session.info[_CHANGED] = True
+        if name is None or name in NAME_TABLES or (state.is_delete and name == "event"):
+            state.session.info[_NAMES_CHANGED] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _bump_before_commit(session: Session) -> None:
+    # Commit flushes after this hook: flush now so the flush's changes are seen.
+    session.flush()
+    if not session.info.pop(_CHANGED, False):
+        return
+    names_changed = session.info.pop(_NAMES_CHANGED, False)
+    bump(session, names_changed=names_changed)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_rollback(session: Session, previous_transaction) -> None:
+    session.info.pop(_CHANGED, None)
+    session.info.pop(_NAMES_CHANGED, None)
+
+
+def bump(session: Session, *, names_changed: bool = True) -> None:
+    """A new token for the public data (one upsert, so a missing row is created)."""
+    now = utcnow()
+    values = {"id": ROW_ID, "token": secrets.token_hex(16), "changed_at": now,
+              "names_changed_at": now}  # fmt: skip
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(DataVersion).values(**values)
+    updates = {"token": stmt.excluded.token, "changed_at": stmt.excluded.changed_at}
+    if names_changed:
+        updates["names_changed_at"] = stmt.excluded.names_changed_at
+    session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=updates))
