@@ -1,6 +1,5 @@
 """eventreg: the seminar and lecture registry for Halland."""
 
-import os
 from pathlib import Path
 
 from flask import Flask
@@ -10,19 +9,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: dict | None = None) -> Flask:
     """Application factory: config → extensions → blueprints → CLI → error handlers."""
+    from .config import check_production_settings, instance_path, load_config
+
     app = Flask(
         __name__,
-        # The folder for instance/config.py, the SQLite database, the secret key and the
-        # outbox: the checkout's instance/ unless EVENTREG_INSTANCE_PATH names another.
-        instance_path=os.path.abspath(
-            os.environ.get("EVENTREG_INSTANCE_PATH") or ROOT / "instance"
-        ),
+        instance_path=instance_path(ROOT),
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    from .config import check_production_settings, load_config
-
     load_config(app, config)
     check_production_settings(app)
     register_proxy_fix(app)
@@ -39,7 +34,7 @@ def register_proxy_fix(app: Flask) -> None:
     built from the request say https. The host stays the Host header the proxy passes on:
     trusting X-Forwarded-Host, which some proxies pass through from the client unchanged,
     would let anyone choose the host of the links in emails."""
-    proxies = int(app.config.get("PROXY_FIX") or 0)
+    proxies = int(app.config["PROXY_FIX"])
     if proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -57,35 +52,57 @@ def register_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     i18n.init_app(app)
-    from . import request_checks, security, templating
+    from . import pagecache, request_checks, security, templating
 
+    pagecache.init_app(app)
     templating.init_app(app)
     security.init_app(app)
     request_checks.init_app(app)  # before the blueprints: their routes use its converter
-    from .organiser import accounts
+    from . import cors
 
-    accounts.init_app(app)
+    cors.init_app(app)
+    from .auth import sessions
+
+    sessions.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
+    from .catalogue import sitemap  # noqa: F401  (adds sitemap.xml and robots.txt)
     from .catalogue.views import bp as catalogue_bp
 
     app.register_blueprint(catalogue_bp)
     from .feeds.views import bp as feeds_bp
 
     app.register_blueprint(feeds_bp)
-    from .organiser.views import bp as organiser_bp
+    from .embed import bp as embed_bp
+
+    app.register_blueprint(embed_bp)
+    from .auth import bp as auth_bp
+
+    app.register_blueprint(auth_bp)
+    from .organiser import bp as organiser_bp
 
     app.register_blueprint(organiser_bp)
-    from .admin.views import bp as admin_bp
+    from .admin import bp as admin_bp
 
     app.register_blueprint(admin_bp)
     from .registration.views import bp as registration_bp
 
     app.register_blueprint(registration_bp)
+    from .feedback import bp as feedback_bp
+
+    app.register_blueprint(feedback_bp)
+    from .alerts import bp as alerts_bp
+
+    app.register_blueprint(alerts_bp)
     from .health import bp as health_bp
 
     app.register_blueprint(health_bp)
+    from .api import bp as api_bp
+    from .api import pages_bp as open_data_bp
+
+    app.register_blueprint(api_bp)
+    app.register_blueprint(open_data_bp)
 
 
 def register_commands(app: Flask) -> None:

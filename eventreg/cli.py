@@ -7,7 +7,7 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from .extensions import db
-from .models import Theme
+from .models import OutboxStatus, Theme
 
 
 @click.command("demo-db")
@@ -63,7 +63,7 @@ def create_admin_command(email: str, name: str, password: str) -> None:
     """Create an administrator account (the first one, or another)."""
     from email_validator import EmailNotValidError, validate_email
 
-    from .organiser.accounts import create_user, get_user_by_email, is_strong_password
+    from .auth.accounts import create_user, get_user_by_email, is_strong_password
 
     try:
         validate_email(email, check_deliverability=False)
@@ -89,7 +89,7 @@ def _register_organiser_commands(app) -> None:
     app.cli.add_command(import_events_command)
 
 
-# --- registration: email delivery and data protection (issue 3) ---
+# --- registration: email delivery and data protection ---
 
 
 @click.command("send-mail")
@@ -116,7 +116,8 @@ def send_mail_command(
 
     from .mail import sender
 
-    statuses = ("uncertain",) * requeue_uncertain + ("failed",) * requeue_failed
+    statuses = (OutboxStatus.UNCERTAIN,) * requeue_uncertain
+    statuses += (OutboxStatus.FAILED,) * requeue_failed
     if statuses:
         click.echo(f"Requeued {sender.requeue(statuses)} email(s).")
     if retry_now:
@@ -157,20 +158,49 @@ def anonymise_registrations_command(days: int | None) -> None:
     from flask import current_app
 
     from .mail.sender import remove_eml_files
+    from .services.feedback import anonymise_feedback
     from .services.registrations import anonymise_registrations
 
     if days is None:
         days = current_app.config["RETENTION_DAYS"]
     count, purged = anonymise_registrations(days)
+    cleared = anonymise_feedback(days=days)
     db.session.commit()
     remove_eml_files(purged)
     click.echo(f"Anonymised {count} registration(s) of events that ended more than {days} days "
-               f"ago; purged {len(purged)} email(s) from the outbox.")  # fmt: skip
+               f"ago; purged {len(purged)} email(s) from the outbox; cleared the free text "
+               f"of {cleared} feedback answer(s).")  # fmt: skip
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run one round of what is due, then stop.")
+@click.option(
+    "--interval", type=click.FloatRange(min=0.1), default=None,
+    help="Seconds between rounds [default: WORKER_INTERVAL, 30].",
+)  # fmt: skip
+def worker_command(once: bool, interval: float | None) -> None:
+    """Run everything scheduled (reminders, the outbox, anonymisation …) until SIGTERM.
+    Safe to run as several processes, on one host or several."""
+    import logging
+    import signal
+
+    from .worker import Worker
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+    logging.getLogger("eventreg").setLevel(logging.INFO)
+    worker = Worker(interval=interval)
+    signal.signal(signal.SIGTERM, worker.stop)
+    signal.signal(signal.SIGINT, worker.stop)
+    worker.run(once=once)
 
 
 def _register_registration_commands(app) -> None:
     app.cli.add_command(send_mail_command)
     app.cli.add_command(anonymise_registrations_command)
+    app.cli.add_command(worker_command)
 
 
 @click.command("import-events")

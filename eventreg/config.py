@@ -11,6 +11,8 @@ import click
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.engine import make_url
 
+from .vocab import TIMEZONE
+
 # Environment variables a deployment may set, mapped to config keys.
 ENV_SETTINGS = {
     "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
@@ -26,6 +28,8 @@ ENV_SETTINGS = {
     "EVENTREG_RETENTION_DAYS": "RETENTION_DAYS",
     "EVENTREG_PROXY_FIX": "PROXY_FIX",
     "RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+    "CACHE_REDIS_URL": "CACHE_REDIS_URL",
+    "EVENTREG_CACHE_KEY_PREFIX": "CACHE_KEY_PREFIX",
     "EVENTREG_SESSION_IDLE_TIMEOUT": "SESSION_IDLE_TIMEOUT",
     "EVENTREG_SESSION_ABSOLUTE_TIMEOUT": "SESSION_ABSOLUTE_TIMEOUT",
     "DATABASE_CONNECT_TIMEOUT": "DATABASE_CONNECT_TIMEOUT",
@@ -56,18 +60,42 @@ class Defaults:
     SQLITE_BUSY_TIMEOUT_MS = 30_000
     # The Retry-After of the 503 answers to a busy or unreachable database, in seconds.
     RETRY_AFTER_SECONDS = 30
+    # Sign-ups per client address. Generous, because colleagues behind one office address
+    # register together when an invitation goes out; it stops scripts filling an event with
+    # invented people. (The tests, which post many times from one address, set a higher one.)
+    REGISTRATION_RATE_LIMIT = "30 per minute; 300 per hour"
     BABEL_DEFAULT_LOCALE = "sv"
-    BABEL_DEFAULT_TIMEZONE = "Europe/Stockholm"
+    BABEL_DEFAULT_TIMEZONE = TIMEZONE
     LANGUAGES = ("sv", "en")
     # The service's name in the header, page titles, emails and shared links. The default is
     # translated ("Hallands seminarier" / "Halland's seminars"); a string set by an
     # installation is shown as it is in every language.
     SITE_NAME = _l("Halland's seminars")
     EVENTS_PER_PAGE = 20
+    # Serialised calendar feeds kept per worker (by count and by total size), and how long
+    # a calendar app or proxy may reuse a feed before asking again, in seconds.
+    FEED_CACHE_MAX_ENTRIES = 512
+    FEED_CACHE_MAX_BYTES = 64 * 1024 * 1024
+    FEED_MAX_AGE = 900
+    # Whole public pages and feeds are cached (eventreg/pagecache.py) under the public data's
+    # version: in each worker's memory by default, in Redis (shared by every worker and host)
+    # when CACHE_REDIS_URL is set. A page follows the clock (an event ending, registration
+    # closing) within PAGE_CACHE_SECONDS (0 switches the page cache off), a feed within
+    # FEED_WINDOW_STEP_SECONDS.
+    CACHE_TYPE = "eventreg.pagecache.BoundedMemoryCache"  # SimpleCache, bounded by size too
+    CACHE_REDIS_URL = None
+    CACHE_OPTIONS = None  # with Redis: socket timeouts of 1 s unless set here
+    CACHE_KEY_PREFIX = "eventreg:"
+    CACHE_DEFAULT_TIMEOUT = 3600
+    CACHE_THRESHOLD = 2000  # entries per worker in the memory cache, and their total size:
+    CACHE_MAX_BYTES = 64 * 1024 * 1024
+    PAGE_CACHE_SECONDS = 60
+    FEED_WINDOW_STEP_SECONDS = 3600
     # The public address: the only source of absolute links in emails. Required in production
     # (see check_production_settings); TRUSTED_HOSTS is derived from it.
     BASE_URL = None
-    MAIL_SERVER = None  # no SMTP: emails are written to instance/outbox/
+    MAIL_SERVER = None  # no SMTP: emails are written to OUTBOX_DIR
+    OUTBOX_DIR = None  # filled in with instance/outbox
     MAIL_PORT = 25
     MAIL_USERNAME = None
     MAIL_PASSWORD = None
@@ -77,10 +105,24 @@ class Defaults:
     # The name emails come from. None: the name in MAIL_DEFAULT_SENDER if it has one, else
     # SITE_NAME (in the recipient's language).
     MAIL_SENDER_NAME = None
+    MAIL_TIMEOUT = 30  # seconds the sender waits for each answer of the SMTP server
+    # Sending attempts before an email is marked failed; with the sender's one-hour cap on
+    # the wait between attempts, about two days of trying.
+    MAIL_MAX_ATTEMPTS = 48
     RETENTION_DAYS = 90
+    # Reminder emails to people with a seat, in hours before the start: what a new event
+    # gets (each event can change or switch them off). See services/reminders.py.
+    REMINDER_FIRST_HOURS = 48
+    REMINDER_SECOND_HOURS = 2
+    # `flask worker`: seconds between rounds of what is due (outbox, reminders, …).
+    WORKER_INTERVAL = 30
     # Emails a visitor can make us send to one address (sign-up, repeated sign-up, cancel),
     # per hour; more are silently not sent, so nobody can flood a mailbox through the form.
     VISITOR_EMAILS_PER_ADDRESS_PER_HOUR = 5
+    # Email alerts ("Bevaka"): days an unconfirmed subscription waits for its confirmation
+    # before it is deleted, and subscribe requests per client address.
+    ALERT_CONFIRM_DAYS = 7
+    ALERT_RATE_LIMIT = "10 per minute; 50 per hour"
     # Check-in is open from this long before an event starts until it ends; outside that
     # an organiser must confirm "check in anyway" (people arrive early, not days early).
     CHECK_IN_OPENS_BEFORE = timedelta(hours=2)
@@ -91,9 +133,20 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True
     # A login ends after this many seconds without a request, and this many after it began,
-    # whatever the cookie says (checked on the server, see organiser/accounts.py).
+    # whatever the cookie says (checked on the server, see auth/sessions.py).
     SESSION_IDLE_TIMEOUT = 8 * 3600
     SESSION_ABSOLUTE_TIMEOUT = 7 * 24 * 3600
+    # Login and password-reset attempts per client address. (The tests, which log in many
+    # times from one address, set a higher one.)
+    LOGIN_RATE_LIMIT = "10 per minute; 50 per hour"
+    # Per account, whatever address the attempts come from (guessing one account's password
+    # from many machines). Only refused attempts count, so its owner still logs in.
+    LOGIN_ACCOUNT_RATE_LIMIT = "10 per 15 minutes"
+    RATELIMIT_HEADERS_ENABLED = True
+    PASSWORD_RESET_MAX_AGE = 3600  # seconds a reset link is valid
+    # Seconds the link in a new account's invitation is valid: a new colleague may not read
+    # their email the same hour.
+    INVITATION_MAX_AGE = 7 * 24 * 3600
     # Larger requests are refused (413) before they are read: above the 2 MB import file
     # limit plus the form around it. A proxy in front should refuse the same (nginx:
     # client_max_body_size 4m).
@@ -101,6 +154,37 @@ class Defaults:
     # Where rate limits count. memory:// counts per process: with several workers use Redis,
     # e.g. redis://127.0.0.1:6379, so every worker shares the counts.
     RATELIMIT_STORAGE_URI = "memory://"
+    # Requests to the open data API per client address (see eventreg/api): generous for a
+    # site that syncs every few minutes, refusing a crawler that asks without pause.
+    API_RATE_LIMIT = "120 per minute; 3000 per hour"
+    # Seconds a client or proxy may reuse an API answer without asking (feeds: FEED_MAX_AGE).
+    API_MAX_AGE = 300
+    # Public follow-up figures withhold counts of people below this (statistical disclosure).
+    OPEN_STATISTICS_MIN_COUNT = 5
+    # The embeddable event list (/inbaddning/evenemang) shows at most this many events,
+    # whatever ?antal= asks for, and may be kept this many seconds by browsers and proxies.
+    EMBED_MAX_EVENTS = 20
+    EMBED_MAX_AGE = 300
+    # Materials after an event (organiser uploads): the largest file taken, and where files
+    # are kept (None: instance/materials). The upload page alone accepts a request this big
+    # (plus its form); a proxy in front needs the same limit for it (see README).
+    MATERIAL_MAX_BYTES = 20 * 1024 * 1024
+    MATERIALS_DIR = None
+    # Feedback requests go out the day after an event at this hour (Swedish time), at the
+    # latest FEEDBACK_REQUEST_LATEST_DAYS after it ended (a worker that was down does not
+    # ask about events long gone); the form takes answers FEEDBACK_OPEN_DAYS after the end.
+    FEEDBACK_REQUEST_HOUR = 9
+    FEEDBACK_REQUEST_LATEST_DAYS = 7
+    FEEDBACK_OPEN_DAYS = 30
+    # Organisers see free-text answers only from this many answers on, so that nobody's
+    # words can be told apart in a small group.
+    FEEDBACK_MIN_ANSWERS_FOR_TEXT = 5
+
+
+def instance_path(root: Path) -> str:
+    """The folder for instance/config.py, the SQLite database, the secret key and the
+    outbox: root/instance unless EVENTREG_INSTANCE_PATH names another."""
+    return os.path.abspath(os.environ.get("EVENTREG_INSTANCE_PATH") or root / "instance")
 
 
 def _parse(key: str, value: str):
@@ -130,6 +214,16 @@ def load_config(app, overrides: dict | None) -> None:
         app.config["SECRET_KEY"] = _instance_secret_key(instance)
     if not app.config.get("OUTBOX_DIR"):
         app.config["OUTBOX_DIR"] = str(instance / "outbox")
+    # A Redis address switches the page and feed cache from memory to Redis.
+    if app.config["CACHE_REDIS_URL"] and app.config["CACHE_TYPE"] == Defaults.CACHE_TYPE:
+        app.config["CACHE_TYPE"] = "RedisCache"
+        # A Redis that does not answer costs a page one second, then the page is rendered.
+        app.config["CACHE_OPTIONS"] = app.config["CACHE_OPTIONS"] or {
+            "socket_timeout": 1,
+            "socket_connect_timeout": 1,
+        }
+    if not app.config.get("MATERIALS_DIR"):
+        app.config["MATERIALS_DIR"] = str(instance / "materials")
     # A site served over https keeps its session and login cookies off plain http.
     if (app.config.get("BASE_URL") or "").startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True

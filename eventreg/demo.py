@@ -4,14 +4,11 @@ Dates are relative to today so the demo always has upcoming (and some past) even
 """
 
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from .extensions import db
-from .models import Event, Organisation, Resource, Speaker, Theme
+from .models import Event, EventStatus, Organisation, Resource, Speaker, Theme
+from .models.types import LOCAL_TZ
 from .text import slugify
-from .vocab import TIMEZONE
-
-LOCAL = ZoneInfo(TIMEZONE)
 
 THEMES = [
     ("arbete-och-kompetensforsorjning", "Arbete och kompetensförsörjning",
@@ -98,6 +95,31 @@ EVENTS = [
      ["sv", "ar", "ti"], 30),
 ]  # fmt: skip
 
+# Who the demo events are for (by title; target groups' address names).
+DEMO_TARGET_GROUPS = {
+    "Nyanländas kompetens – en resurs för Hallands arbetsgivare": ["arbetsgivare", "nyanlanda"],
+    "Vård på lika villkor: möten med patienter som migrerat": ["halso-och-sjukvard"],
+    "Workshop: mångfald i rekrytering för små företag": ["arbetsgivare"],
+    "Föreningslivet som mötesplats": ["civilsamhalle", "allmanheten", "nyanlanda"],
+    "Vuxenutbildning och sfi som väg till jobb": ["skola", "nyanlanda"],
+    "Länsträff: integration och social hållbarhet": ["socialtjanst", "civilsamhalle"],
+    "Öppen föreläsning: att komma ny till Halland": ["allmanheten", "nyanlanda"],
+    "Samverkanskonferens om barn och unga i nya familjer": ["skola", "socialtjanst"],
+}  # fmt: skip
+
+# Events people do not register for here: an open lecture (just come) and a conference
+# a partner registers on its own website. (days from today, start hour, hours, title,
+# summary, municipality, organisation, theme, mode, external link)
+OTHER_REGISTRATION_EVENTS = [
+    (10, 18, 2, "Öppen föreläsning: att komma ny till Halland",
+     "Föreläsning på stadsbiblioteket, öppen för alla. Ingen anmälan – kom som du är.",
+     "halmstad", "halmstads-kommun", "demokrati-och-delaktighet", "none", None),
+    (45, 9, 7, "Samverkanskonferens om barn och unga i nya familjer",
+     "Länsstyrelsen samordnar dagen; anmälan sker på Länsstyrelsens webbplats.",
+     "varberg", "lansstyrelsen-halland", "utbildning-och-sprak", "external",
+     "https://www.lansstyrelsen.se/halland"),
+]  # fmt: skip
+
 DESCRIPTION = """Halland har under de senaste åren haft en historiskt stor invandring, vilket \
 innebär både möjligheter och utmaningar. Det här tillfället ger kunskap och verktyg för ett \
 inkluderande samhälle.
@@ -131,12 +153,12 @@ RESOURCES = {
 
 
 def _local(day: date, hour: int) -> datetime:
-    return datetime.combine(day, time(hour), tzinfo=LOCAL)
+    return datetime.combine(day, time(hour), tzinfo=LOCAL_TZ)
 
 
 def load_demo_data(today: date | None = None) -> str:
     """Add the demo themes, resources, organisations and events (caller commits)."""
-    today = today or datetime.now(LOCAL).date()
+    today = today or datetime.now(LOCAL_TZ).date()
     themes = {}
     for position, (slug, name_sv, name_en, desc_sv, desc_en) in enumerate(THEMES):
         themes[slug] = Theme(
@@ -179,7 +201,7 @@ def load_demo_data(today: date | None = None) -> str:
             interpretation_available=len(langs) > 1,
             capacity=cap,
             registration_closes_dt=start - timedelta(days=1),
-            status="published",
+            status=EventStatus.PUBLISHED,
             organisation=organisations[org],
             contact_email=f"integration@{org}.example.se",
             themes=[themes[s] for s in theme_slugs],
@@ -189,20 +211,52 @@ def load_demo_data(today: date | None = None) -> str:
         )
         event.language_codes = langs
         db.session.add(event)
+    for row in OTHER_REGISTRATION_EVENTS:
+        days, hour, hours, title, summary, municipality, org, theme, mode, link = row
+        start = _local(today + timedelta(days=days), hour)
+        event = Event(
+            title=title, slug=slugify(title), summary=summary, description=DESCRIPTION,
+            format="lecture" if mode == "none" else "seminar", start_dt=start,
+            end_dt=start + timedelta(hours=hours), venue_name="Stadsbiblioteket",
+            address="Storgatan 1", municipality=municipality, status=EventStatus.PUBLISHED,
+            organisation=organisations[org], themes=[themes[theme]],
+            registration_mode=mode, external_registration_url=link,
+            contact_email=f"integration@{org}.example.se",
+        )  # fmt: skip
+        event.language_codes = ["sv"]
+        db.session.add(event)
+    _add_demo_target_groups()
     draft_start = _local(today + timedelta(days=70), 10)
     db.session.add(
         Event(title="Utkast: planeringsmöte", slug="utkast-planeringsmote", format="seminar",
               municipality="halmstad", start_dt=draft_start,
-              end_dt=draft_start + timedelta(hours=1), status="draft",
+              end_dt=draft_start + timedelta(hours=1), status=EventStatus.DRAFT,
               organisation=organisations["region-halland"])  # fmt: skip
     )
     db.session.flush()
     _add_demo_users(organisations["varbergs-kommun"])
     registrations = _add_demo_registrations()
     return (
-        f"{len(themes)} themes, {len(organisations)} organisations, {len(EVENTS) + 1} events, "
+        f"{len(themes)} themes, {len(organisations)} organisations, "
+        f"{len(EVENTS) + len(OTHER_REGISTRATION_EVENTS) + 1} events, "
         f"{len(DEMO_USERS)} users, {registrations} registrations"
     )
+
+
+def _add_demo_target_groups() -> None:
+    """The target groups of the demo events, from the list the migration seeded (any seed
+    group missing is added first)."""
+    from sqlalchemy import select
+
+    from .models import TargetGroup
+    from .services.target_groups import add_missing_seed_target_groups
+
+    db.session.flush()
+    add_missing_seed_target_groups()
+    groups = {group.slug: group for group in db.session.scalars(select(TargetGroup))}
+    events = {event.title: event for event in db.session.scalars(select(Event))}
+    for title, slugs in DEMO_TARGET_GROUPS.items():
+        events[title].target_groups = [groups[slug] for slug in slugs]
 
 
 # For a local demo only: these passwords are public. Never load demo data in production.

@@ -1,6 +1,7 @@
 """Extension instances, created unbound and bound to the app in create_app()."""
 
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -28,6 +29,8 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
+# Whole public pages and feeds (see pagecache.py): memory per worker, or Redis when configured.
+cache = Cache()
 login_manager = LoginManager()
 # Limits are declared on the routes that need them (login, password reset), not globally.
 limiter = Limiter(key_func=get_remote_address)

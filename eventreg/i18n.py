@@ -22,6 +22,8 @@ def select_locale() -> str:
 def _remember_locale(response):
     """A ?lang= choice in the URL becomes the persistent choice for later pages."""
     chosen = request.args.get(LOCALE_PARAM)
+    if not g.get("remember_locale", True):  # an answer that caches must set no cookie (API)
+        return response
     if chosen in current_app.config["LANGUAGES"] and request.cookies.get(LOCALE_COOKIE) != chosen:
         response.set_cookie(
             LOCALE_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True

@@ -8,11 +8,22 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+def content_security_policy(frame_ancestors: list[str]) -> str:
+    """The policy with the origins that may frame the page instead of 'none' (none when the
+    list is empty). Only for the embeddable list; the origins come checked from
+    services/embedding.normalise_origin."""
+    ancestors = " ".join(frame_ancestors) or "'none'"
+    return CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", f"frame-ancestors {ancestors}")
+
+
 def _add_security_headers(response):
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
+    # X-Frame-Options cannot name origins: a page that lets some origins frame it says so
+    # in frame-ancestors only.
+    if "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]:
+        response.headers.setdefault("X-Frame-Options", "DENY")
     return response
 
 

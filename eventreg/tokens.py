@@ -11,10 +11,13 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
 if TYPE_CHECKING:
-    from .models import Registration
+    from .models import AlertSubscription, Registration
 
 MANAGE_SALT = "eventreg.registration.manage"
 FEED_SALT = "eventreg.registration.feed"
+FEEDBACK_SALT = "eventreg.registration.feedback"
+ALERT_CONFIRM_SALT = "eventreg.alert.confirm"
+ALERT_UNSUBSCRIBE_SALT = "eventreg.alert.unsubscribe"
 
 
 def _serializer(salt: str) -> URLSafeSerializer:
@@ -32,6 +35,12 @@ def feed_token(registration: "Registration") -> str:
     return _serializer(FEED_SALT).dumps([registration.id, registration.feed_nonce])
 
 
+def feedback_token(registration: "Registration") -> str:
+    """The secret in the feedback link: names the registration (so it answers once) and its
+    event. A salt of its own, so it opens the feedback form and nothing else."""
+    return _serializer(FEEDBACK_SALT).dumps([registration.id, registration.event.public_id])
+
+
 def read_token(token: str, salt: str) -> tuple[int, str] | None:
     """(registration id, nonce) from a token signed with `salt`, or None for a wrong or
     tampered one. Whether the nonce is still the registration's is for the caller to check."""
@@ -42,3 +51,26 @@ def read_token(token: str, salt: str) -> tuple[int, str] | None:
     if not isinstance(registration_id, int) or not isinstance(nonce, str):
         return None
     return registration_id, nonce
+
+
+def alert_confirm_token(subscription: "AlertSubscription", frequency: str) -> str:
+    """The secret in an email alert's confirmation link: the subscription, its nonce and
+    the frequency asked for (a second sign-up may change it, once confirmed)."""
+    return _serializer(ALERT_CONFIRM_SALT).dumps([subscription.id, subscription.nonce, frequency])
+
+
+def read_alert_confirm_token(token: str) -> tuple[int, str, str] | None:
+    """(subscription id, nonce, frequency) from a confirmation token, or None."""
+    try:
+        subscription_id, nonce, frequency = _serializer(ALERT_CONFIRM_SALT).loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    if not (isinstance(subscription_id, int) and isinstance(nonce, str)
+            and isinstance(frequency, str)):  # fmt: skip
+        return None
+    return subscription_id, nonce, frequency
+
+
+def alert_unsubscribe_token(subscription: "AlertSubscription") -> str:
+    """The secret in an alert's unsubscribe link (read with `read_token`)."""
+    return _serializer(ALERT_UNSUBSCRIBE_SALT).dumps([subscription.id, subscription.nonce])

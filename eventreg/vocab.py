@@ -41,6 +41,14 @@ LANGUAGES = {
     "sgn-se": _l("Swedish Sign Language"),
 }
 
+# How people sign up for an event: here (a form, seats, a waiting list), not at all (an open
+# lecture: just come), or on another website (a joint event registered by a partner).
+REGISTRATION_MODES = {
+    "eventreg": _l("Registration here"),
+    "none": _l("No registration needed"),
+    "external": _l("Registration on another website"),
+}
+
 EVENT_STATUSES = {
     "draft": _l("Draft"),
     "published": _l("Published"),
@@ -58,6 +66,28 @@ RESOURCE_KINDS = {
     "recording": _l("Recorded lecture"),
     "course": _l("Short course"),
     "reading": _l("Further reading"),
+}
+
+# What organisers attach to a past event (models.materials.MATERIAL_KINDS).
+MATERIAL_KINDS = {
+    "slides": _l("Slides"),
+    "document": _l("Document"),
+    "recording": _l("Recording"),
+}
+
+# The feedback form's answers (models.feedback).
+FEEDBACK_USEFULNESS = {
+    "yes": _l("Yes"),
+    "partly": _l("Partly"),
+    "no": _l("No"),
+}
+FEEDBACK_IMPROVEMENTS = {
+    "content": _l("The content"),
+    "speakers": _l("The speakers"),
+    "practical": _l("Venue, technology or practical arrangements"),
+    "length": _l("Length and timing"),
+    "information": _l("Information before the event"),
+    "accessibility": _l("Accessibility"),
 }
 
 SECTORS = {

@@ -90,12 +90,23 @@ def app(database_url, tmp_path_factory):
             "SQLALCHEMY_DATABASE_URI": database_url,
             "WTF_CSRF_ENABLED": False,
             "OUTBOX_DIR": str(tmp_path_factory.mktemp("outbox")),
+            "MATERIALS_DIR": str(tmp_path_factory.mktemp("materials")),
             "SERVER_NAME": None,
+            # Tests post many times from one address; the test of the limit sets a small one.
+            "REGISTRATION_RATE_LIMIT": "1000 per minute",
+            "LOGIN_RATE_LIMIT": "1000 per minute",
+            "LOGIN_ACCOUNT_RATE_LIMIT": "1000 per minute",
+            "ALERT_RATE_LIMIT": "1000 per minute",
         }
     )
     app.test_client_class = IsolatedClient
     with app.app_context():
         upgrade()  # the schema comes from the migrations, so they are tested on every run
+        # Every test starts on empty tables, the first one too: without the rows a migration
+        # seeds (the target groups).
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
     yield app
     with app.app_context():
         db.engine.dispose()

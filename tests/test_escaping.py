@@ -16,10 +16,10 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import select
 
+from eventreg.auth.notifications import render_password_reset
 from eventreg.extensions import db
 from eventreg.mail.notifications import queue_event_changed, queue_organiser_message, render
 from eventreg.models import OutboxEmail, Registration
-from eventreg.organiser.notifications import render_password_reset
 from eventreg.services import registrations as service
 from tests.factories import (
     log_in,

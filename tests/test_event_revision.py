@@ -30,12 +30,16 @@ VISIBLE_CHANGES = {
     "address": lambda event: "Storgatan 2",
     "municipality": lambda event: "varberg",
     "online_url": lambda event: "https://example.se/mote",
+    "online_url_public": lambda event: True,
     "status": lambda event: "cancelled",
     "cancellation_reason": lambda event: "Föreläsaren är sjuk.",
     "contact_email": lambda event: "ny-kontakt@example.se",
     "organisation_id": lambda event: make_organisation().id,
     "themes": lambda event: [make_theme()],
     "speakers": lambda event: [Speaker(name="Ny talare", affiliation="Region Halland")],
+    # The description says how to register (here, elsewhere at this address, or not at all).
+    "registration_mode": lambda event: "none",
+    "external_registration_url": lambda event: "https://example.se/anmalan",
 }
 
 # Fields a calendar entry does not show (seats, the registration window, page-only text).
@@ -46,6 +50,7 @@ INVISIBLE_CHANGES = {
     "audience": lambda event: "Handläggare",
     "accessibility_notes": lambda event: "Hiss finns.",
     "interpretation_note": lambda event: "Tolk på arabiska.",
+    "first_reminder_hours": lambda event: 24,
 }
 
 

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from icalendar import Calendar
 from werkzeug.http import parse_options_header
 
@@ -79,7 +80,8 @@ def test_all_events_feed_is_a_complete_calendar(client):
     assert str(calendar["version"]) == "2.0"
     assert str(calendar["method"]) == "PUBLISH"
     assert str(calendar["calscale"]) == "GREGORIAN"
-    assert str(calendar["x-wr-calname"]) == str(calendar["name"]) == "Halland's seminar registry"
+    # The site's name (SITE_NAME), in the request's language.
+    assert str(calendar["x-wr-calname"]) == str(calendar["name"]) == "Halland's seminars"
     assert str(calendar["x-wr-caldesc"]) == str(calendar["description"])
     assert str(calendar["x-wr-timezone"]) == "Europe/Stockholm"
     assert calendar["refresh-interval"].params["VALUE"] == "DURATION"
@@ -127,12 +129,17 @@ def test_event_properties_in_feed(client):
     assert "organizer" not in vevent
 
 
-def test_online_event_location_is_the_link(client):
+def test_online_event_location_is_the_link_when_the_organiser_made_it_public(client):
     event = make_event(municipality="online", format="webinar", venue_name="", address="",
-                       online_url="https://meet.example.se/abc")  # fmt: skip
+                       online_url="https://meet.example.se/abc",
+                       online_url_public=True)  # fmt: skip
+    private = make_event(municipality="online", format="webinar", venue_name="", address="",
+                         online_url="https://meet.example.se/private")  # fmt: skip
     db.session.commit()
-    _, calendar = get_feed(client, "/kalender/evenemang.ics")
+    _, calendar = get_feed(client, "/kalender/evenemang.ics?lang=en")
     assert str(vevent_for(calendar, event)["location"]) == "https://meet.example.se/abc"
+    # Only people with a seat get a link that is not public (tests/test_lifecycle_online.py).
+    assert str(vevent_for(calendar, private)["location"]) == "Online"
 
 
 def test_theme_feed_holds_only_that_theme(client):
@@ -177,7 +184,7 @@ def test_filtered_feed_uses_the_event_list_filters(client):
         client, "/kalender/evenemang.ics?tema=halsa&kommun=laholm&format=lecture&sprak=ar&lang=en"
     )
     assert uids(calendar) == {ical.event_uid(match)}
-    assert str(calendar["x-wr-calname"]) == "Halland's seminar registry – selected events"
+    assert str(calendar["x-wr-calname"]) == "Halland's seminars – selected events"
 
 
 def test_filtered_feed_by_dates_and_text(client):
@@ -396,20 +403,16 @@ def test_unpublished_event_changes_feed_for_both_validators(client):
     assert uids(Calendar.from_ical(by_etag.data)) == {ical.event_uid(staying)}
 
 
-def test_unpublished_event_is_seen_by_if_modified_since_too(client, monkeypatch):
+def test_unpublished_event_is_seen_by_if_modified_since_too(client):
     """A client that only sends If-Modified-Since must not get 304 after an event left the
     feed, although no remaining event's updated_at changed."""
-    from eventreg.feeds import views
-
     make_event()
     leaving = make_event()
     db.session.commit()
-    clock = [utcnow()]
-    monkeypatch.setattr(views, "utcnow", lambda: clock[0])
     first = client.get("/kalender/evenemang.ics")
-    leaving.status = "draft"
-    db.session.commit()
-    clock[0] += timedelta(minutes=1)
+    with time_machine.travel(utcnow() + timedelta(seconds=2)):  # Last-Modified has seconds
+        leaving.status = "draft"
+        db.session.commit()
     again = client.get(
         "/kalender/evenemang.ics", headers={"If-Modified-Since": first.headers["Last-Modified"]}
     )

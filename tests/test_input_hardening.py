@@ -28,6 +28,7 @@ from eventreg.models import Event, Organisation, Registration, Resource, Theme, 
 from eventreg.models.events import MAX_CAPACITY
 from eventreg.models.types import MAX_ROW_ID, max_length
 from eventreg.services import imports
+from eventreg.services.materials import MaterialData, add_material
 from eventreg.text import render_markdown
 from tests.factories import (
     log_in,
@@ -536,6 +537,10 @@ def test_huge_ids_in_organiser_and_admin_addresses_are_not_found(admin, varberg)
         "event_id": event.id, "registration_id": registration.id, "theme_id": theme.id,
         "resource_id": make_resource(theme=theme).id, "organisation_id": varberg.id,
         "user_id": make_user().id,
+        "material_id": add_material(
+            make_event(organisation=varberg, start_dt=utcnow() - timedelta(days=2)),
+            MaterialData("slides", "Bilder", "sv", url="https://example.se/b.pdf"),
+        ).id,
     }  # fmt: skip
     db.session.commit()
     app = admin.application

@@ -488,16 +488,15 @@ def test_a_temporary_refusal_is_retried_later(smtp_server):
     assert len(smtp_server.messages) == 1
 
 
-def test_after_the_last_attempt_an_email_is_failed_not_deleted(app, smtp_server, runner):
+def test_after_the_last_attempt_an_email_is_failed_not_deleted(
+    app, smtp_server, runner, monkeypatch
+):
     make_registration(make_event())
     db.session.commit()
     smtp_server.stop()
-    app.config["MAIL_MAX_ATTEMPTS"] = 2
-    try:
-        mail_sender.send_due()
-        mail_sender.send_due(now=utcnow() + LATER)
-    finally:
-        del app.config["MAIL_MAX_ATTEMPTS"]
+    monkeypatch.setitem(app.config, "MAIL_MAX_ATTEMPTS", 2)
+    mail_sender.send_due()
+    mail_sender.send_due(now=utcnow() + LATER)
     (email,) = outbox()
     assert email.status == "failed"
     assert email.attempts == 2

@@ -14,8 +14,7 @@ from sqlalchemy import select
 
 from eventreg.extensions import db
 from eventreg.mail import sender as mail_sender
-from eventreg.models import OutboxEmail, utcnow
-from eventreg.models.registrations import OUTBOX_STATUSES
+from eventreg.models import OutboxEmail, OutboxStatus, utcnow
 from tests.factories import make_event, make_registration
 from tests.smtp_fixtures import running_smtp_server
 
@@ -60,6 +59,9 @@ def put_in_status(email: OutboxEmail, status: str) -> None:
     elif status == "uncertain":  # its sender died mid-send
         email.attempts, email.claimed_at = 1, now - timedelta(hours=2)
         email.last_error = "sender stopped before recording the result"
+    elif status == "withdrawn":  # a reminder whose registration was cancelled while it waited
+        email.attempts, email.claimed_at = 1, now - timedelta(hours=2)
+        email.last_error = "no longer true when its turn came: not sent"
     elif status == "purged":  # what anonymise_registrations leaves
         email.recipient = email.subject = email.body_text = email.body_html = ""
         email.ics = email.qr_content = None
@@ -71,7 +73,7 @@ def outbox_with_every_status() -> dict[str, OutboxEmail]:
     """One email in each outbox status, each to an address named after its status."""
     event = make_event()
     emails = {}
-    for status in OUTBOX_STATUSES:
+    for status in OutboxStatus:
         registration = make_registration(event, email=address(status))
         (email,) = db.session.scalars(
             select(OutboxEmail).where(OutboxEmail.registration_id == registration.id)
@@ -93,7 +95,7 @@ def arrivals(server) -> Counter:
 
 def test_the_outbox_here_has_every_status():
     emails = outbox_with_every_status()
-    assert {e.status for e in emails.values()} == set(OUTBOX_STATUSES)
+    assert {e.status for e in emails.values()} == set(OutboxStatus)
 
 
 @pytest.mark.parametrize(("options", "named"), OPTIONS[1:], ids=OPTION_IDS[1:])
@@ -124,7 +126,7 @@ def test_send_mail_delivers_exactly_the_requeued_emails(runner, smtp_server, opt
     # Exactly one message to each requeued address, and nothing to anyone else.
     assert arrivals(smtp_server) == Counter({address(status): 1 for status in named})
     after = snapshot(emails)
-    for status in OUTBOX_STATUSES:
+    for status in OutboxStatus:
         if status in named:
             assert after[status][0] == "sent", status
         else:

@@ -36,10 +36,11 @@ from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import URL, Email, EqualTo, Length, NumberRange, Regexp
 
 import eventreg.admin
+import eventreg.auth
 import eventreg.organiser
 from eventreg.extensions import db
 from eventreg.mail.notifications import render
-from eventreg.models import AuditEntry, Event, OutboxEmail, Registration, User, utcnow
+from eventreg.models import AuditEntry, Event, OutboxEmail, Registration, TargetGroup, User, utcnow
 from eventreg.services import attendees, audit
 from eventreg.services import events as event_service
 from eventreg.services.attendees import AttendeeRuleError, CheckInClosed
@@ -143,13 +144,13 @@ def minute(dt: datetime) -> datetime:
 # --- 1. Optional fields posted empty, on every organiser and admin form ---------------------
 #
 # The forms are found, not listed: every FlaskForm subclass defined in a module of the
-# organiser and admin packages (and the forms a `*_form_class()` function there makes). For
+# auth, organiser and admin packages (and the forms a `*_form_class()` function there makes). For
 # each, a valid post is made from its fields (required ones filled, optional ones too), then
 # every optional field is emptied, one at a time and all at once. A new form or field is
 # covered without touching this test; one that cannot be filled generically makes the test
 # say so.
 
-FORM_PACKAGES = (eventreg.organiser, eventreg.admin)
+FORM_PACKAGES = (eventreg.auth, eventreg.organiser, eventreg.admin)
 
 
 def _form_modules():
@@ -313,6 +314,7 @@ class World:
 def world(app) -> World:
     organisation = make_organisation(slug="varbergs-kommun", name="Varbergs kommun")
     theme = make_theme()
+    db.session.add(TargetGroup(slug="nyanlanda", name_sv="Nyanlända", name_en="Newcomers"))
     start = minute(utcnow()) + timedelta(days=10)
     event = make_event(organisation=organisation, capacity=None, start_dt=start,
                        municipality="online", online_url="https://example.se/webbinarium",
@@ -415,6 +417,9 @@ PAGES = {
         "POST", lambda w: f"/arrangor/evenemang/{w.event.id}/anmalningar/ny", unique=("email",)
     ),
     "ThemeForm": Page("POST", lambda w: "/admin/teman/nytt", unique=("slug", "name_sv")),
+    "TargetGroupForm": Page(
+        "POST", lambda w: "/admin/malgrupper/ny", unique=("slug", "name_sv")
+    ),
     "ResourceForm": Page("POST", lambda w: f"/admin/teman/{w.theme.id}/resurser/ny"),
     "OrganisationForm": Page("POST", lambda w: "/admin/organisationer/ny", unique=("slug", "name")),
     "UserForm": Page("POST", lambda w: f"/admin/anvandare/{w.organiser.id}"),
@@ -431,6 +436,7 @@ PAGES = {
         "GET", lambda w: f"/arrangor/evenemang/{w.event.id}/anmalningar", ok=200
     ),
     "StatisticsFilterForm": Page("GET", lambda w: "/arrangor/statistik", ok=200),
+    "ShowOnWebsiteForm": Page("GET", lambda w: "/arrangor/visa-pa-webbplats", ok=200),
     "AuditFilterForm": Page("GET", lambda w: "/admin/logg", ok=200),
     "ImportUploadForm": Page(
         "POST",
@@ -440,7 +446,12 @@ PAGES = {
     ),
 }
 # Forms whose optional fields nobody types: the page fills them in.
-NOT_TYPED = {"ImportConfirmForm": "the import preview fills in its hidden fields"}
+NOT_TYPED = {
+    "ImportConfirmForm": "the import preview fills in its hidden fields",
+    # A link or a file: either may be empty, not both (tests/test_materials.py posts them).
+    "MaterialForm": "link or file",
+    "MaterialEditForm": "link or file",
+}
 
 
 def _form_of(page_name: str) -> type:

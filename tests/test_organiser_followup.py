@@ -469,7 +469,8 @@ def test_event_form_has_section_headings_and_the_organisers_municipality(client,
     logged_in(client, organiser)
     html = client.get("/arrangor/evenemang/nytt").get_data(as_text=True)
     assert re.findall(r"<legend><h2>([^<]+)</h2></legend>", html) == [
-        "Om evenemanget", "Tid", "Plats", "Språk och tillgänglighet", "Anmälan"]  # fmt: skip
+        "Om evenemanget", "Tid", "Plats", "Språk och tillgänglighet", "Anmälan",
+        "Påminnelser"]  # fmt: skip
     assert re.search(r'<option selected value="varberg">|<option value="varberg" selected', html)
 
 

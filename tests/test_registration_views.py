@@ -141,7 +141,8 @@ def test_a_full_event_offers_the_waiting_list_and_tells_the_position(client):
         ("name", "Eve\r\nBcc: victim@example.se", "without line breaks"),
         ("email", "", "Enter your email address."),
         ("email", "not-an-address", "in the right format"),
-        ("email", "eve@example.se\nBcc: victim@example.se", "without line breaks"),
+        # No browser sends a line break from an email input; the format check refuses it.
+        ("email", "eve@example.se\nBcc: victim@example.se", "in the right format"),
         ("email", "åsa@example.se", "in the right format"),  # needs SMTPUTF8
         ("sector", "", "Choose the sector you work in."),
         ("sector", "spy-agency", "Not a valid choice"),

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from eventreg.extensions import db
 from eventreg.models import utcnow
+from eventreg.services.materials import MaterialData, Upload, add_material
 from tests.factories import make_event, make_organisation, make_theme
 
 PUBLIC_BLUEPRINTS = ("catalogue", "feeds")
@@ -33,6 +34,7 @@ REAL_VALUE_SOURCES = {
     "slug": ("theme.slug", "organisation.slug", "event.slug"),
     "public_id": ("event.public_id", "past.public_id", "cancelled.public_id", "draft.public_id"),
     "code": ("municipality",),
+    "material_id": ("material.id",),
 }
 
 # Hostile values as they appear in a URL (already percent-encoded where they need to be,
@@ -174,8 +176,12 @@ def world():
     past = make_event(themes=[theme], start_dt=start - timedelta(days=20))
     cancelled = make_event(status="cancelled", start_dt=start + timedelta(days=5))
     draft = make_event(status="draft")
+    # A file attached to the past event (its download is a public route).
+    material = add_material(past, MaterialData("slides", "Bilder", "sv"),
+                            Upload("bilder.txt", b"Bilder\n"))  # fmt: skip
     db.session.commit()
     objects = {
+        "material": material,
         "theme": theme,
         "organisation": organisation,
         "event": event,
@@ -189,7 +195,7 @@ def world():
         for source in sources:
             if "." in source:
                 name, attribute = source.split(".")
-                values.append(getattr(objects[name], attribute))
+                values.append(str(getattr(objects[name], attribute)))
             else:
                 values.append({"municipality": event.municipality}[source])
         real[variable] = values
@@ -231,7 +237,8 @@ def routes(app, client, world) -> list[tuple]:
     for rule in public_rules(app):
         by_status = {}
         for values in real_combinations(rule, world):
-            by_status.setdefault(client.get(build_path(rule, values)).status_code, values)
+            with client.get(build_path(rule, values)) as response:  # a file's is open
+                by_status.setdefault(response.status_code, values)
         found.append((rule, by_status.get(200, by_status.get(301))))
     return found
 
@@ -246,6 +253,11 @@ def problem_with(client, path: str, query: str = "", headers=None, method: str =
         response = client.open(path, method=method, query_string=query, headers=headers or {})
     except Exception as error:  # noqa: BLE001 - the server error itself, reported below
         return f"{where}: raised {type(error).__name__}: {str(error)[:300]}"
+    with response:  # a material's download holds its file open until closed
+        return _problem_with_response(response, path, method, where)
+
+
+def _problem_with_response(response, path: str, method: str, where: str):
     status = response.status_code
     if status not in EXPECTED_STATUSES:
         return f"{where}: status {status}"
@@ -270,8 +282,18 @@ def problem_with(client, path: str, query: str = "", headers=None, method: str =
     elif response.mimetype == "text/calendar":
         if status != 200 or not body.startswith(b"BEGIN:VCALENDAR\r\n"):
             return f"{where}: status {status}, not a calendar"
+    elif response.mimetype == "application/atom+xml":
+        if status != 200 or not body.startswith(b"<?xml"):
+            return f"{where}: status {status}, not an Atom feed"
+    elif response.mimetype == "application/xml":
+        if status != 200 or b"<urlset" not in body[:200]:  # sitemap.xml
+            return f"{where}: status {status}, not a sitemap"
+    elif response.headers.get("Content-Disposition", "").startswith("attachment"):
+        if status != 200:  # a material's file
+            return f"{where}: status {status}, an attachment"
     elif response.mimetype == "text/plain":
-        if status != 400:  # the feeds' "filter not valid" answer
+        # The feeds' "filter not valid" answer, and robots.txt.
+        if status != 400 and not (status == 200 and path == "/robots.txt"):
             return f"{where}: plain text with status {status}"
     else:
         return f"{where}: unexpected content type {response.mimetype}"
@@ -323,7 +345,8 @@ def test_hostile_query_strings_never_give_a_server_error(client, routes, world):
     for rule, real in routes:
         path = build_path(rule, real or {})
         # A page that answers an impossible date with 400 reads the event filter.
-        reads_filter = client.get(path, query_string="fran=2027-02-30").status_code == 400
+        with client.get(path, query_string="fran=2027-02-30") as response:
+            reads_filter = response.status_code == 400
         filter_pages += reads_filter
         queries = hostile_query_strings(world["slug"][0], reads_filter)
         problems.extend(problem_with(client, path, query) for query in queries)
@@ -335,7 +358,8 @@ def test_garbage_in_request_headers_never_gives_a_server_error(client, routes):
     problems = []
     for rule, real in routes:
         path = build_path(rule, real or {})
-        first = client.get(path)
+        with client.get(path) as first:
+            first.get_data()
         # The real validators as well, mixed with garbage.
         headers = HOSTILE_HEADERS + [
             {"If-None-Match": f"{first.headers.get('ETag', '')}, garbage"},

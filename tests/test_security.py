@@ -321,7 +321,7 @@ def test_forgot_password_does_the_same_work_for_known_and_unknown_addresses(
     one account lookup, one token, one rendered email, one outbox row written and flushed
     (then taken back), so timing does not tell who has an account. Only the real one is
     sent."""
-    from eventreg.organiser import accounts, notifications
+    from eventreg.auth import accounts, notifications
 
     make_user(email="anna@varberg.se")
     make_user(email="off@varberg.se", active=False)

@@ -9,6 +9,7 @@ from flask_babel import force_locale
 
 from eventreg.extensions import db
 from eventreg.models import utcnow
+from eventreg.organiser.charts import bar_chart_svg
 from eventreg.services import statistics
 from eventreg.services.statistics import RegistrationFact
 from tests.factories import (
@@ -114,7 +115,7 @@ def test_csv_of_the_figures(figures):
 
 
 def test_bar_chart_has_labels_and_numbers_and_no_colour_dependence():
-    svg = statistics.bar_chart_svg(
+    svg = bar_chart_svg(
         "Per tema", [("Hälsa & vård", 12, 7), ("Arbete", 3, 0)], ("Anmälda", "Närvarande"), "c1"
     )
     assert svg.startswith("<svg")

@@ -27,10 +27,10 @@ from wtforms.validators import (
 )
 
 from .. import vocab
-from ..forms import TextForm, YearsBetween, https_url, longest
-from ..models import Organisation, Resource, Theme, User
+from ..auth.forms import StrongPassword
+from ..forms import CheckboxListField, TextForm, YearsBetween, https_url, longest
+from ..models import Organisation, Resource, TargetGroup, Theme, User
 from ..models.types import MAX_ROW_ID
-from ..organiser.forms import CheckboxListField, StrongPassword
 
 SLUG = Regexp(
     r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message=_l("Use a-z, 0-9 and hyphens, like jamlik-halsa.")
@@ -181,3 +181,33 @@ class AuditFilterForm(FlaskForm):
     def validate_till(self, field):
         if field.data and self.fran.data and field.data < self.fran.data:
             raise ValidationError(_l("The end date must not be before the start date."))
+
+
+class TargetGroupForm(TextForm):
+    name_sv = StringField(
+        _l("Name in Swedish"),
+        validators=[DataRequired(_l("Enter the Swedish name.")), longest(TargetGroup.name_sv)],
+    )
+    name_en = StringField(
+        _l("Name in English"),
+        validators=[DataRequired(_l("Enter the English name.")), longest(TargetGroup.name_en)],
+    )
+    # Empty: made from the Swedish name (services.target_groups.save_target_group).
+    slug = StringField(
+        _l("Address name (slug)"), validators=[Optional(), longest(TargetGroup.slug), SLUG]
+    )
+    # Empty: a new target group goes last, an edited one keeps its place.
+    position = IntegerField(
+        _l("Position in lists"), validators=[Optional(), NumberRange(min=0, max=10000)]
+    )
+
+
+class OriginForm(TextForm):
+    origin = StringField(
+        _l("Web site address"),
+        validators=[DataRequired(_l("Enter the address of the web site."))],
+        description=_l(
+            "Only the scheme and host, such as https://www.varberg.se (a port if the site uses "
+            "one). https only; http:// is allowed for localhost and 127.0.0.1, for testing."
+        ),
+    )

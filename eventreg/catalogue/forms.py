@@ -7,14 +7,20 @@ from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import DateField, SearchField, SelectChoice, SelectMultipleField
+from wtforms import DateField, SearchField, SelectChoice
 from wtforms.fields.core import UnboundField
 from wtforms.validators import Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import vocab
-from ..services.catalogue import EventFilter, all_organisations, all_themes
-from ..templating import DATE_FORMAT
+from ..forms import CheckboxListField
+from ..i18n import current_language
+from ..services.catalogue import (
+    EventFilter,
+    all_organisations,
+    all_target_groups,
+    all_themes,
+)
+from ..templating import CONTENT_LANGUAGE, DATE_FORMAT
 
 # Control characters (NUL, tab, escape, DEL, the C1 range) mean nothing in a search, and
 # PostgreSQL refuses a NUL in a query: they separate words like a space does.
@@ -23,11 +29,6 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 def _without_control_characters(value: str | None) -> str | None:
     return CONTROL_CHARACTERS.sub(" ", value) if value else value
-
-
-class CheckboxListField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class EventFilterForm(FlaskForm):
@@ -42,6 +43,7 @@ class EventFilterForm(FlaskForm):
         filters=[_without_control_characters],
     )
     tema = CheckboxListField(_l("Theme"))
+    malgrupp = CheckboxListField(_l("Target group"))
     kommun = CheckboxListField(_l("Municipality"), choices=vocab.choices(vocab.MUNICIPALITIES))
     format = CheckboxListField(_l("Format"), choices=vocab.choices(vocab.FORMATS))
     sprak = CheckboxListField(_l("Language"), choices=vocab.choices(vocab.LANGUAGES))
@@ -52,11 +54,24 @@ class EventFilterForm(FlaskForm):
     def __init__(self, args: MultiDict, **kwargs):
         super().__init__(formdata=args, **kwargs)
         themes = all_themes()
+        target_groups = all_target_groups()
+        organisations = all_organisations()
         self.tema.choices = [SelectChoice(t.slug, t.name) for t in themes]
-        self.arrangor.choices = [
-            SelectChoice(o.slug, o.name)
-            for o in all_organisations()
-        ]
+        self.malgrupp.choices = [SelectChoice(t.slug, t.name) for t in target_groups]
+        self.arrangor.choices = [SelectChoice(o.slug, o.name) for o in organisations]
+        # The language of each choice's label where it is not the page's (WCAG 3.1.2): a
+        # theme or target group without an English name, and organisations' names, which
+        # are Swedish, are marked lang="sv" on English pages. {field: {value: language}}
+        page = current_language()
+        self.label_languages = {
+            "tema": {t.slug: t.name_language for t in themes if t.name_language != page},
+            "malgrupp": {
+                t.slug: t.name_language for t in target_groups if t.name_language != page
+            },
+            "arrangor": {
+                o.slug: CONTENT_LANGUAGE for o in organisations if CONTENT_LANGUAGE != page
+            },
+        }
 
     def validate_till(self, field):
         if field.data and self.fran.data and field.data < self.fran.data:
@@ -65,6 +80,7 @@ class EventFilterForm(FlaskForm):
     def to_filter(self, past: bool = False) -> EventFilter:
         return EventFilter(
             themes=tuple(self.tema.data or ()),
+            target_groups=tuple(self.malgrupp.data or ()),
             municipalities=tuple(self.kommun.data or ()),
             formats=tuple(self.format.data or ()),
             languages=tuple(self.sprak.data or ()),
@@ -98,6 +114,8 @@ class ActiveFilter:
     field: str  # the filter's name, e.g. "Kommun"
     value: str  # the chosen value as shown, e.g. "Varberg"
     remove_args: dict[str, list[str]]  # the list's query without this value, on page 1
+    # The value's language when it is not the page's (a Swedish-only name), else None.
+    lang: str | None = None
 
 
 def active_filters(form: EventFilterForm, args: dict[str, list[str]]) -> list[ActiveFilter]:
@@ -117,9 +135,11 @@ def active_filters(form: EventFilterForm, args: dict[str, list[str]]) -> list[Ac
         field = form[name]
         if isinstance(field, CheckboxListField):
             labels = {str(choice.value): str(choice.label) for choice in field.choices}
+            languages = form.label_languages.get(name, {})
             for value in field.data or ():
                 shown = labels.get(value, value)
-                chips.append(ActiveFilter(str(field.label.text), shown, without(name, value)))
+                chips.append(ActiveFilter(str(field.label.text), shown, without(name, value),
+                                          languages.get(value)))  # fmt: skip
         elif isinstance(field, DateField) and field.data:
             shown = format_date(field.data, DATE_FORMAT)
             chips.append(ActiveFilter(str(field.label.text), shown, without(name)))

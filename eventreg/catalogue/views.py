@@ -3,7 +3,8 @@
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from ..mail.links import absolute_url
-from ..services import catalogue
+from ..pagecache import cached_page
+from ..services import catalogue, materials
 from ..services.structured_data import event_json_ld
 from ..templating import current_args
 from .forms import active_filters, parse_event_filter
@@ -16,6 +17,7 @@ MAX_PAGE = 100_000
 
 
 @bp.get("/")
+@cached_page
 def home():
     return render_template(
         "catalogue/home.html",
@@ -27,6 +29,7 @@ def home():
 
 
 @bp.get("/teman/")
+@cached_page
 def list_themes():
     return render_template(
         "catalogue/themes.html",
@@ -36,6 +39,7 @@ def list_themes():
 
 
 @bp.get("/teman/<slug>")
+@cached_page
 def show_theme(slug: str):
     theme = catalogue.get_theme_by_slug(slug) or abort(404)
     return render_template(
@@ -73,25 +77,30 @@ def _event_list(past: bool):
 
 
 @bp.get("/evenemang/")
+@cached_page
 def list_events():
     return _event_list(past=False)
 
 
 @bp.get("/evenemang/arkiv")
+@cached_page
 def list_past_events():
     return _event_list(past=True)
 
 
 @bp.get("/evenemang/<public_id>")
 @bp.get("/evenemang/<public_id>/<slug>")
+@cached_page
 def show_event(public_id: str, slug: str | None = None):
     event = catalogue.get_public_event(public_id) or abort(404)
     if slug != event.slug:
         return redirect(url_for(".show_event", public_id=public_id, slug=event.slug), 301)
     url = absolute_url("catalogue.show_event", public_id=event.public_id, slug=event.slug)
     return render_template(
-        "catalogue/event.html", event=event, url=url, json_ld=event_json_ld(event, url)
-    )
+        "catalogue/event.html", event=event, url=url,
+        json_ld=event_json_ld(event, url),
+        materials=materials.materials_of(event) if materials.can_have_materials(event) else [],
+    )  # fmt: skip
 
 
 @bp.get("/tillganglighet")
@@ -102,3 +111,7 @@ def accessibility_statement():
 @bp.get("/personuppgifter")
 def privacy():
     return render_template("catalogue/privacy.html")
+
+
+# Downloads of a past event's files register their routes on this blueprint.
+from . import materials as _material_views  # noqa: E402, F401

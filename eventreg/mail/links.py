@@ -1,6 +1,7 @@
-"""Absolute links for emails and calendar files, with or without a request."""
+"""Absolute links for emails, calendar files, feeds and pages, with or without a request:
+the one place that knows where the site lives."""
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 
 from ..models import Event, Registration
 from ..tokens import feed_token, manage_token
@@ -10,17 +11,25 @@ from ..tokens import feed_token, manage_token
 DEVELOPMENT_BASE_URL = "http://localhost:5000"
 
 
-def base_url() -> str:
-    """Where the site lives: BASE_URL (EVENTREG_BASE_URL). Never the request's Host header,
-    which whoever sends the request chooses: a forged one would put the sender's domain in
-    a password-reset link."""
-    return (current_app.config.get("BASE_URL") or DEVELOPMENT_BASE_URL).rstrip("/")
+def base_url(*, from_request: bool = False) -> str:
+    """Where the site lives: BASE_URL (EVENTREG_BASE_URL). Without it (only outside
+    production) the development server's address, or with `from_request` the address the
+    current request came to: feeds and subscribe links answer the request that asks for
+    them. Never the request's Host header for an email, which whoever sends the request
+    chooses: a forged one would put the sender's domain in a password-reset link."""
+    configured = current_app.config["BASE_URL"]
+    if configured:
+        return configured.rstrip("/")
+    if from_request and has_request_context():
+        return request.url_root.rstrip("/")
+    return DEVELOPMENT_BASE_URL
 
 
-def absolute_url(endpoint: str, **values) -> str:
-    """An absolute URL for an endpoint, built from the URL map so it also works in the CLI."""
+def absolute_url(endpoint: str, *, from_request: bool = False, **values) -> str:
+    """An absolute URL for an endpoint, built from the URL map so it also works in the CLI
+    (`from_request`: see base_url)."""
     adapter = current_app.url_map.bind("localhost")
-    return base_url() + adapter.build(endpoint, values)
+    return base_url(from_request=from_request) + adapter.build(endpoint, values)
 
 
 def registration_links(registration: Registration) -> dict[str, str]:

@@ -28,11 +28,15 @@ def enqueue(
     subject: str | None = None,
     text: str | None = None,
     html: str | None = None,
+    headers: dict[str, str] | None = None,
+    alert_subscription_id: int | None = None,
 ) -> OutboxEmail:
     """Add an email to the outbox and flush (the caller commits). `recipient` is formatted
     already (messages.format_recipient). Without `subject`, `text` and `html`, the sender
     renders the email from `kind`, the registration and `params` when it sends it; with
-    them (an email that is not about a registration), it is sent as given."""
+    them (an email that is not about a registration), it is sent as given. `headers` are
+    added to the message (an alert's List-Unsubscribe); `alert_subscription_id` ties an
+    alert's email to its subscription, so unsubscribing purges it."""
     email = OutboxEmail(
         registration=registration,
         kind=kind,
@@ -44,6 +48,8 @@ def enqueue(
         subject=subject,
         body_text=text,
         body_html=html,
+        headers=headers or None,
+        alert_subscription_id=alert_subscription_id,
     )
     db.session.add(email)
     db.session.flush()

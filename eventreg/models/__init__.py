@@ -1,27 +1,58 @@
 """The data model. Import models from here."""
 
+from .alerts import AlertDelivery, AlertDigest, AlertFrequency, AlertSubscription
 from .audit import AuditEntry
+from .data_version import DataVersion
+from .embedding import EmbedOrigin
 from .events import ATTENDEE_VISIBLE_FIELDS, Event, EventLanguage, Speaker, event_theme
+from .feedback import FeedbackAnswer, FeedbackGiven, FeedbackRound
+from .materials import EventMaterial
 from .organisations import Organisation
-from .registrations import OutboxEmail, Registration
+from .registrations import OutboxEmail, Registration, ScheduledEmail
+from .statuses import (
+    PUBLIC_EVENT_STATUSES,
+    EventStatus,
+    OutboxStatus,
+    RegistrationState,
+    RegistrationStatus,
+)
+from .target_groups import TargetGroup, event_target_group
 from .themes import Resource, Theme
 from .types import UTCDateTime, utcnow
 from .users import Membership, User
 
 __all__ = [
     "ATTENDEE_VISIBLE_FIELDS",
+    "AlertDelivery",
+    "AlertDigest",
+    "AlertFrequency",
+    "AlertSubscription",
     "AuditEntry",
+    "DataVersion",
+    "EmbedOrigin",
     "Event",
     "EventLanguage",
+    "EventMaterial",
+    "EventStatus",
+    "FeedbackAnswer",
+    "FeedbackGiven",
+    "FeedbackRound",
     "Membership",
     "Organisation",
     "OutboxEmail",
+    "OutboxStatus",
     "Registration",
+    "RegistrationState",
+    "RegistrationStatus",
+    "PUBLIC_EVENT_STATUSES",
     "Resource",
+    "ScheduledEmail",
     "Speaker",
+    "TargetGroup",
     "Theme",
     "UTCDateTime",
     "User",
+    "event_target_group",
     "event_theme",
     "utcnow",
 ]

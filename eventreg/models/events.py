@@ -12,12 +12,15 @@ from sqlalchemy import (
     Table,
     Text,
     event,
+    false,
     inspect,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .organisations import Organisation
+from .statuses import EventStatus, RegistrationState
+from .target_groups import TargetGroup, event_target_group
 from .themes import Theme
 from .types import UTCDateTime, utcnow
 
@@ -26,6 +29,9 @@ event_theme = Table(
     db.metadata,
     Column("event_id", ForeignKey("event.id", ondelete="CASCADE"), primary_key=True),
     Column("theme_id", ForeignKey("theme.id", ondelete="CASCADE"), primary_key=True),
+    # The primary key serves "themes of these events"; this serves "events of this theme"
+    # (the theme filter of lists and feeds, and the counts per theme on the home page).
+    Index("ix_event_theme_theme_id", "theme_id", "event_id"),
 )
 
 # Changing any of these changes what a calendar shows, so they bump Event.revision,
@@ -41,6 +47,8 @@ ATTENDEE_VISIBLE_FIELDS = (
     "address",
     "municipality",
     "online_url",
+    # Public calendars show the meeting link or not (LOCATION, DESCRIPTION).
+    "online_url_public",
     "status",
     "cancellation_reason",
     # The description names the organiser, the contact address and the speakers; CATEGORIES
@@ -50,6 +58,9 @@ ATTENDEE_VISIBLE_FIELDS = (
     "organisation_id",
     "themes",
     "speakers",
+    # Feeds say how to register (here, elsewhere, or not at all).
+    "registration_mode",
+    "external_registration_url",
 )
 
 
@@ -70,6 +81,13 @@ class Event(db.Model):
             "capacity IS NULL OR seats_taken <= capacity", name="seats_within_capacity"
         ),
         Index("ix_event_status_end", "status", "end_dt"),
+        CheckConstraint(
+            "registration_mode IN ('eventreg', 'none', 'external')", name="registration_mode_known"
+        ),
+        CheckConstraint(
+            "registration_mode != 'external' OR external_registration_url IS NOT NULL",
+            name="external_registration_has_url",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -91,6 +109,10 @@ class Event(db.Model):
     address: Mapped[str] = mapped_column(String(300), default="")
     municipality: Mapped[str] = mapped_column(String(20), index=True)  # vocab.MUNICIPALITIES
     online_url: Mapped[str | None] = mapped_column(String(1000))
+    # Whether the meeting link is public (an open webinar anyone may join). By default only
+    # people with a seat see it (emails, manage page, their own calendar): a public link
+    # lets anyone join without registering, past the seat limit and the statistics.
+    online_url_public: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     # Yes (True), no (False) or not stated (None): "no" only when an organiser says so.
     step_free_access: Mapped[bool | None] = mapped_column()
@@ -106,8 +128,18 @@ class Event(db.Model):
     seats_taken: Mapped[int] = mapped_column(default=0)
     registration_opens_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     registration_closes_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # vocab.REGISTRATION_MODES: "eventreg" (the form here), "none" (just come: no form, no
+    # seat count) or "external" (register at external_registration_url).
+    registration_mode: Mapped[str] = mapped_column(
+        String(20), default="eventreg", server_default="eventreg"
+    )
+    external_registration_url: Mapped[str | None] = mapped_column(String(1000))
+    # Reminder emails, in hours before the start (None: no such reminder). New events get
+    # REMINDER_FIRST_HOURS and REMINDER_SECOND_HOURS (see services.reminders).
+    first_reminder_hours: Mapped[int | None] = mapped_column()
+    second_reminder_hours: Mapped[int | None] = mapped_column()
 
-    status: Mapped[str] = mapped_column(String(20), default="draft")  # vocab.EVENT_STATUSES
+    status: Mapped[str] = mapped_column(String(20), default=EventStatus.DRAFT)
     cancellation_reason: Mapped[str] = mapped_column(
         Text, default="", info={"max_length": 2_000}
     )
@@ -122,6 +154,9 @@ class Event(db.Model):
 
     organisation: Mapped[Organisation] = relationship()
     themes: Mapped[list[Theme]] = relationship(secondary=event_theme, order_by=Theme.position)
+    target_groups: Mapped[list[TargetGroup]] = relationship(
+        secondary=event_target_group, order_by=(TargetGroup.position, TargetGroup.id)
+    )
     languages: Mapped[list["EventLanguage"]] = relationship(
         cascade="all, delete-orphan", order_by="EventLanguage.code"
     )
@@ -139,11 +174,17 @@ class Event(db.Model):
 
     @property
     def is_published(self) -> bool:
-        return self.status == "published"
+        return self.status == EventStatus.PUBLISHED
 
     @property
     def is_cancelled(self) -> bool:
-        return self.status == "cancelled"
+        return self.status == EventStatus.CANCELLED
+
+    @property
+    def online_url_is_public(self) -> bool:
+        """Whether everyone may see the meeting link: the organiser made it public (an open
+        webinar), or the event needs no registration and so has nobody to send it to."""
+        return self.online_url_public or self.registration_mode == "none"
 
     @property
     def is_online(self) -> bool:
@@ -162,17 +203,25 @@ class Event(db.Model):
     def is_full(self) -> bool:
         return self.capacity is not None and self.seats_taken >= self.capacity
 
-    def registration_state(self, now: datetime | None = None) -> str:
-        """'unavailable', 'not_open', 'open' or 'closed' for this moment."""
+    @property
+    def registers_here(self) -> bool:
+        """Whether people sign up through this site (a form, seats, a waiting list)."""
+        return self.registration_mode == "eventreg"
+
+    def registration_state(self, now: datetime | None = None) -> RegistrationState:
+        """UNAVAILABLE, NOT_OPEN, OPEN or CLOSED for this moment; NONE for an event
+        without registration and EXTERNAL for one registered on another website."""
         now = now or utcnow()
         if not self.is_published:
-            return "unavailable"
+            return RegistrationState.UNAVAILABLE
+        if not self.registers_here:
+            return RegistrationState(self.registration_mode)
         if self.registration_opens_dt and now < self.registration_opens_dt:
-            return "not_open"
+            return RegistrationState.NOT_OPEN
         closes = self.registration_closes_dt or self.start_dt
         if now >= closes:
-            return "closed"
-        return "open"
+            return RegistrationState.CLOSED
+        return RegistrationState.OPEN
 
     def __repr__(self) -> str:
         return f"<Event {self.public_id} {self.title!r}>"

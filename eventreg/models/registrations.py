@@ -3,15 +3,25 @@
 import secrets
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .events import Event
+from .statuses import OutboxStatus, RegistrationStatus
 from .types import UTCDateTime, utcnow
 
-REGISTRATION_STATUSES = ("confirmed", "waiting", "cancelled")
-ACTIVE_STATUSES = ("confirmed", "waiting")
+ACTIVE_STATUSES = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITING)
 # Check-in codes are read aloud and typed on a phone: no 0/O, 1/I/L.
 CHECK_IN_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CHECK_IN_CODE_LENGTH = 8
@@ -49,11 +59,19 @@ class Registration(db.Model):
         ),
         # The waiting list is read in arrival (id) order per event.
         Index("ix_registration_event_status", "event_id", "status", "id"),
+        # The follow-up statistics count registrations per event, status, attendance and
+        # the registrant's municipality and sector: with every column they read in one index
+        # the database counts from the index alone, in order (under a second on 200,000
+        # registrations on SQLite, several seconds without; bench/BENCHMARKS.md).
+        Index(
+            "ix_registration_statistics",
+            "event_id", "status", "attended_at", "confirmed_at", "municipality", "sector",
+        ),  # fmt: skip
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id"), index=True)
-    status: Mapped[str] = mapped_column(String(20))  # REGISTRATION_STATUSES
+    status: Mapped[str] = mapped_column(String(20))  # RegistrationStatus
 
     name: Mapped[str] = mapped_column(String(200), default="")
     email: Mapped[str | None] = mapped_column(String(254))
@@ -81,21 +99,24 @@ class Registration(db.Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The alarm the attendee asked for in their calendar files (VALARM), in minutes before
+    # the start; None for none.
+    calendar_alarm_minutes: Mapped[int | None] = mapped_column()
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     event: Mapped[Event] = relationship()
 
     @property
     def is_confirmed(self) -> bool:
-        return self.status == "confirmed"
+        return self.status == RegistrationStatus.CONFIRMED
 
     @property
     def is_waiting(self) -> bool:
-        return self.status == "waiting"
+        return self.status == RegistrationStatus.WAITING
 
     @property
     def is_cancelled(self) -> bool:
-        return self.status == "cancelled"
+        return self.status == RegistrationStatus.CANCELLED
 
     @property
     def is_active(self) -> bool:
@@ -103,9 +124,6 @@ class Registration(db.Model):
 
     def __repr__(self) -> str:
         return f"<Registration {self.id} {self.status} event={self.event_id}>"
-
-
-OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "uncertain", "purged")
 
 
 class OutboxEmail(db.Model):
@@ -145,8 +163,14 @@ class OutboxEmail(db.Model):
     ics_method: Mapped[str | None] = mapped_column(String(20))
     # What the QR code in the HTML holds (the check-in URL), drawn as PNG when sent.
     qr_content: Mapped[str | None] = mapped_column(String(1000))
+    # An email alert's subscription (models.alerts), so unsubscribing can purge its emails.
+    alert_subscription_id: Mapped[int | None] = mapped_column(
+        ForeignKey("alert_subscription.id", ondelete="SET NULL"), index=True
+    )
+    # Extra headers of the message ({name: value}), e.g. an alert's List-Unsubscribe.
+    headers: Mapped[dict | None] = mapped_column(JSON)
 
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # OUTBOX_STATUSES
+    status: Mapped[str] = mapped_column(String(20), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -163,3 +187,36 @@ class OutboxEmail(db.Model):
 
     def __repr__(self) -> str:
         return f"<OutboxEmail {self.id} {self.kind} {self.status}>"
+
+
+class ScheduledEmail(db.Model):
+    """A scheduled email (a reminder, "you did not get a seat", …) that was queued for one
+    registration: at most one row per registration and kind, so the unique constraint, not
+    Python, guarantees each is queued once however many workers run. The row is written in
+    the same transaction as the outbox email it queued.
+
+    `event_start_dt` is the start the email was about: when an event is postponed after a
+    reminder went out, the reminder is due again before the new start (see
+    services.reminders)."""
+
+    __tablename__ = "scheduled_email"
+    __table_args__ = (
+        UniqueConstraint("registration_id", "kind", name="uq_scheduled_email_registration_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Looked up through the unique constraint, whose first column it is.
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(String(30))
+    event_start_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outbox_email_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox_email.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    registration: Mapped[Registration] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<ScheduledEmail {self.kind} registration={self.registration_id}>"

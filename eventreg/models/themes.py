@@ -63,5 +63,10 @@ class Resource(db.Model):
     description: Mapped[str] = mapped_column(Text, default="", info={"max_length": 5_000})
     language: Mapped[str] = mapped_column(String(10), default="sv")  # vocab.LANGUAGES
     position: Mapped[int] = mapped_column(default=0)
+    # Set when an organiser added an event's material to the theme's library: the material
+    # the resource was made from (removed and updated with it).
+    material_id: Mapped[int | None] = mapped_column(
+        ForeignKey("event_material.id", ondelete="CASCADE"), index=True
+    )
 
     theme: Mapped[Theme] = relationship(back_populates="resources")

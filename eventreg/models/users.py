@@ -13,7 +13,7 @@ from .types import UTCDateTime, utcnow
 
 # A hash of a random password nobody knows: checking a login for an unknown email against it
 # costs the same work as checking a real account, so timing does not reveal who has one.
-_DUMMY_HASH = generate_password_hash("not-a-real-password-4b1f0c")
+DUMMY_PASSWORD_HASH = generate_password_hash("not-a-real-password-4b1f0c")
 
 
 def normalise_email(email: str) -> str:
@@ -76,7 +76,7 @@ class User(UserMixin, db.Model):
 
 def check_dummy_password(password: str) -> bool:
     """Spend the work of one password check, for an email that has no account."""
-    check_password_hash(_DUMMY_HASH, password)
+    check_password_hash(DUMMY_PASSWORD_HASH, password)
     return False
 
 

@@ -5,28 +5,26 @@ import base64
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
-from sqlalchemy.exc import OperationalError
+from flask_login import current_user
 
+from .. import qr
+from ..commit import commit_change
 from ..errors import retry_after
 from ..extensions import db
+from ..forms import ConfirmForm
 from ..i18n import current_language
 from ..mail.links import check_in_url
 from ..services import attendees
-from ..services.attendees import AttendeeRuleError
-from ..services.registrations import UnsafeHeaderValue
 from ..text import slugify
+from . import bp
 from .access import event_or_403, parse_row_id
-from .busy import nothing_changed
 from .forms import (
     CheckInSearchForm,
-    ConfirmForm,
     MessageForm,
     RegistrationListForm,
     add_registration_form_class,
 )
 from .notifications import queue_organiser_message_test, render_organiser_message_sample
-from .views import bp
 
 # Empty lines at the end of the printed attendance sheet, for people who come unregistered.
 WALK_IN_ROWS = 8
@@ -42,7 +40,6 @@ def _back_to_list(event_id: int):
 
 
 @bp.get("/evenemang/<id:event_id>/anmalningar")
-@login_required
 def list_registrations(event_id: int):
     event = event_or_403(event_id)
     form = RegistrationListForm(request.args)
@@ -86,26 +83,24 @@ def _nobody_chosen(event_id: int):
 
 
 @bp.route("/evenemang/<id:event_id>/anmalningar/ny", methods=["GET", "POST"])
-@login_required
 def add_registration(event_id: int):
     event = event_or_403(event_id)
     form = add_registration_form_class()()
     if form.validate_on_submit():
-        try:
+
+        def add():
             registration = attendees.add_registration(
                 event, form.attendee_details(), current_user, locale=current_language()
             )
-        except (AttendeeRuleError, UnsafeHeaderValue) as error:
-            db.session.rollback()
-            form.email.errors.append(getattr(error, "message", str(error)))
-        except OperationalError as error:
-            nothing_changed(error)  # the form again, as typed
+            # Read before the commit expires them: the answer needs no query after it.
+            return registration.name, registration.is_confirmed
+
+        outcome = commit_change(add, form=form, field="email")
+        if outcome.busy:  # the form again, as typed
             page = render_template("organiser/add_registration.html", form=form, event=event)
             return page, 503, retry_after()
-        else:
-            # Read before the commit expires them: the answer needs no query after it.
-            name, has_seat = registration.name, registration.is_confirmed
-            db.session.commit()
+        if outcome.done:
+            name, has_seat = outcome.value
             if has_seat:
                 flash(_("%(name)s is registered with a seat.", name=name), "success")
             else:
@@ -118,7 +113,6 @@ def add_registration(event_id: int):
 @bp.route(
     "/evenemang/<id:event_id>/anmalningar/<id:registration_id>/avboka", methods=["GET", "POST"]
 )
-@login_required
 def cancel_registration(event_id: int, registration_id: int):
     """GET asks first (what happens to the seat, who is emailed); POST cancels."""
     event = event_or_403(event_id)
@@ -133,18 +127,11 @@ def cancel_registration(event_id: int, registration_id: int):
         )  # fmt: skip
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        promoted = attendees.cancel_registration(registration, current_user)
-    except AttendeeRuleError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    except OperationalError as error:
-        nothing_changed(error)
-    else:
-        db.session.commit()
+    outcome = commit_change(lambda: len(attendees.cancel_registration(registration, current_user)))
+    if outcome.done:
         flash(_("The registration is cancelled."), "success")
-        if promoted:
-            flash(_("%(count)d from the waiting list got a seat.", count=len(promoted)), "success")
+        if outcome.value:
+            flash(_("%(count)d from the waiting list got a seat.", count=outcome.value), "success")
     return _back_to_list(event_id)
 
 
@@ -152,7 +139,6 @@ def cancel_registration(event_id: int, registration_id: int):
     "/evenemang/<id:event_id>/anmalningar/<id:registration_id>/aterstall",
     methods=["GET", "POST"],
 )
-@login_required
 def restore_registration(event_id: int, registration_id: int):
     """GET says what restoring a cancelled registration does now (a seat, or which place on
     the waiting list); POST restores it and emails the person."""
@@ -169,17 +155,15 @@ def restore_registration(event_id: int, registration_id: int):
         )  # fmt: skip
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+
+    def restore():
         attendees.restore_registration(registration, current_user)
-    except AttendeeRuleError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    except OperationalError as error:
-        nothing_changed(error)
-    else:
         # Read before the commit expires them: nothing is read after it.
-        name, has_seat = registration.name, registration.is_confirmed
-        db.session.commit()
+        return registration.name, registration.is_confirmed
+
+    outcome = commit_change(restore)
+    if outcome.done:
+        name, has_seat = outcome.value
         if has_seat:
             flash(_("%(name)s is registered again, with a seat, and is told by email.",
                     name=name), "success")  # fmt: skip
@@ -190,28 +174,23 @@ def restore_registration(event_id: int, registration_id: int):
 
 
 @bp.post("/evenemang/<id:event_id>/anmalningar/<id:registration_id>/flytta-upp")
-@login_required
 def promote_registration(event_id: int, registration_id: int):
     event = event_or_403(event_id)
     registration = _registration_or_404(event, registration_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+
+    def promote():
         attendees.move_from_waiting_list(registration, current_user)
-    except AttendeeRuleError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    except OperationalError as error:
-        nothing_changed(error)
-    else:
-        name = registration.name  # before the commit expires it
-        db.session.commit()
-        flash(_("%(name)s has a seat now and is told by email.", name=name), "success")
+        return registration.name  # before the commit expires it
+
+    outcome = commit_change(promote)
+    if outcome.done:
+        flash(_("%(name)s has a seat now and is told by email.", name=outcome.value), "success")
     return _back_to_list(event_id)
 
 
 @bp.route("/evenemang/<id:event_id>/meddelande", methods=["GET", "POST"])
-@login_required
 def message_registrants(event_id: int):
     event = event_or_403(event_id)
     chosen_ids = _chosen_ids()
@@ -221,17 +200,13 @@ def message_registrants(event_id: int):
     form = MessageForm()
     step = request.form.get(MESSAGE_STEP)
     if form.validate_on_submit() and step == "send":
-        try:
-            count = attendees.message_registrants(
-                event, form.subject.data, form.body.data, current_user,
-                registration_ids=chosen_ids,
-            )  # fmt: skip
-        except AttendeeRuleError as error:
-            db.session.rollback()
-            form.subject.errors.append(error.message)
-        else:
-            db.session.commit()
-            flash(_("The message is on its way to %(count)d people.", count=count), "success")
+        outcome = commit_change(lambda: attendees.message_registrants(
+            event, form.subject.data, form.body.data, current_user,
+            registration_ids=chosen_ids,
+        ), form=form, field="subject")  # fmt: skip
+        if outcome.done:
+            flash(_("The message is on its way to %(count)d people.", count=outcome.value),
+                  "success")  # fmt: skip
             return _back_to_list(event.id)
     elif form.validate_on_submit() and step != "edit":
         return _message_preview(event, form, chosen, send_test=step == "test")
@@ -270,7 +245,6 @@ def _message_preview(event, form, chosen, *, send_test: bool):
 
 
 @bp.get("/evenemang/<id:event_id>/anmalningar.csv")
-@login_required
 def export_registrations(event_id: int):
     event = event_or_403(event_id)
     chosen_ids = _chosen_ids()
@@ -293,7 +267,6 @@ def export_registrations(event_id: int):
 
 
 @bp.get("/evenemang/<id:event_id>/narvarolista")
-@login_required
 def attendance_sheet(event_id: int):
     event = event_or_403(event_id)
     confirmed = attendees.registrations_by_status(event)["confirmed"]
@@ -307,7 +280,6 @@ def attendance_sheet(event_id: int):
 
 
 @bp.get("/evenemang/<id:event_id>/incheckning")
-@login_required
 def check_in(event_id: int):
     event = event_or_403(event_id)
     form = CheckInSearchForm(request.args)
@@ -316,7 +288,7 @@ def check_in(event_id: int):
     # A QR code per person found (to show someone their code), not for the whole list.
     qr_codes = {
         r.id: base64.b64encode(
-            attendees.qr_svg(check_in_url(event, r.check_in_code)).encode()
+            qr.qr_svg(check_in_url(event, r.check_in_code)).encode()
         ).decode()
         for r in (door.shown if query else [])
     }
@@ -334,28 +306,26 @@ def check_in(event_id: int):
 
 
 @bp.post("/evenemang/<id:event_id>/incheckning/<id:registration_id>")
-@login_required
 def check_in_registration(event_id: int, registration_id: int):
     event = event_or_403(event_id)
     registration = _registration_or_404(event, registration_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     undo = request.form.get("undo") == "1"
-    try:
+
+    def check_in_or_undo():
         if undo:
             attendees.undo_check_in(registration, current_user)
+            newly = False
         else:
             newly = attendees.check_in(
                 registration, current_user, anyway=request.form.get("anyway") == "1"
             )
-    except AttendeeRuleError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    except OperationalError as error:
-        nothing_changed(error)
-    else:
-        name = registration.name  # before the commit expires it
-        db.session.commit()
+        return registration.name, newly  # before the commit expires it
+
+    outcome = commit_change(check_in_or_undo)
+    if outcome.done:
+        name, newly = outcome.value
         if undo:
             flash(_("%(name)s is no longer checked in.", name=name), "success")
         elif newly:

@@ -1,21 +1,22 @@
-"""Forms of the organiser area. Labels are lazily translated."""
+"""Forms of the organiser area, every one of them. Labels are lazily translated."""
 
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
+    DateField,
     DateTimeLocalField,
     EmailField,
     HiddenField,
     IntegerField,
-    PasswordField,
     RadioField,
     SearchField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     URLField,
@@ -23,19 +24,17 @@ from wtforms import (
 from wtforms.validators import (
     DataRequired,
     Email,
-    EqualTo,
     InputRequired,
     Length,
     NumberRange,
     Optional,
     ValidationError,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import vocab
-from ..forms import TextForm, https_url, longest
+from ..forms import CheckboxListField, TextForm, YearsBetween, https_url, longest
 from ..models.events import MAX_CAPACITY, Event
-from ..services.catalogue import all_themes
+from ..services.catalogue import all_target_groups, all_themes
 from ..services.events import (
     SIMPLE_FIELDS,
     EventData,
@@ -43,65 +42,7 @@ from ..services.events import (
     local_to_utc,
     utc_to_local,
 )
-from . import accounts
-
-
-class LoginForm(FlaskForm):
-    email = EmailField(
-        _l("Email address"),
-        validators=[DataRequired(_l("Enter your email address.")), Length(max=254)],
-    )
-    password = PasswordField(
-        _l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=200)]
-    )
-    next = HiddenField()
-
-
-class PasswordResetRequestForm(FlaskForm):
-    email = EmailField(
-        _l("Email address"),
-        validators=[
-            DataRequired(_l("Enter your email address.")),
-            Email(_l("Enter an email address like name@example.se.")),
-            Length(max=254),
-        ],
-    )
-
-
-class StrongPassword:
-    """An organiser's or administrator's new password must be hard to guess, not only long
-    (accounts.is_strong_password), also against the form's own email and name fields."""
-
-    message = _l(
-        "This password is too easy to guess. Use a few unrelated words together, and avoid "
-        "names, dates, common words and keyboard patterns."
-    )
-
-    def __call__(self, form, field) -> None:
-        if not field.data or field.errors:  # empty (optional) or already refused
-            return
-        own = [getattr(form, name).data for name in ("email", "name") if hasattr(form, name)]
-        if not accounts.is_strong_password(field.data, own):
-            raise ValidationError(self.message)
-
-
-class NewPasswordForm(FlaskForm):
-    password = PasswordField(
-        _l("New password"),
-        validators=[
-            DataRequired(_l("Enter a new password.")),
-            Length(min=12, max=200, message=_l("Use 12 to 200 characters.")),
-            StrongPassword(),
-        ],
-    )
-    password_again = PasswordField(
-        _l("New password again"),
-        validators=[EqualTo("password", _l("The passwords differ."))],
-    )
-
-
-class LogoutForm(FlaskForm):
-    """Only the CSRF token: logging out is a POST so another site cannot do it for you."""
+from ..services.reminders import MAX_REMINDER_HOURS, default_reminder_hours
 
 
 class LocalDateTimeField(DateTimeLocalField):
@@ -175,11 +116,6 @@ class WholeNumberField(IntegerField):
             self.errors = list(self.process_errors)
 
 
-class CheckboxListField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
 # The answers to a yes-or-no question that may be left unanswered, as posted and as stored.
 YES_NO_NOT_STATED = {"y": True, "n": False, "": None}
 
@@ -227,6 +163,7 @@ class EventForm(TextForm):
         _l("Languages"), choices=vocab.choices(vocab.LANGUAGES),
         validators=[DataRequired(_l("Choose at least one language."))],
     )
+    target_group_ids = CheckboxListField(_l("Target groups"), coerce=int)
     audience = StringField(_l("For whom"), validators=[Optional(), longest(Event.audience)])
     interpretation_available = BooleanField(_l("Interpretation available"))
     interpretation_note = StringField(
@@ -242,6 +179,21 @@ class EventForm(TextForm):
         _l("Link for online participation"),
         validators=[Optional(), longest(Event.online_url), https_url],
     )
+    online_url_public = BooleanField(
+        _l("Show the link to everyone: an open webinar anyone may join without registering")
+    )
+    first_reminder_hours = WholeNumberField(
+        _l("First reminder, hours before the start"),
+        default=lambda: default_reminder_hours()[0],
+        validators=[Optional(), NumberRange(min=1, max=MAX_REMINDER_HOURS, message=_l(
+            "Enter a number of hours from 1 to %(max)d, or leave it empty for no reminder."))],
+    )  # fmt: skip
+    second_reminder_hours = WholeNumberField(
+        _l("Second reminder, hours before the start"),
+        default=lambda: default_reminder_hours()[1],
+        validators=[Optional(), NumberRange(min=1, max=MAX_REMINDER_HOURS, message=_l(
+            "Enter a number of hours from 1 to %(max)d, or leave it empty for no reminder."))],
+    )  # fmt: skip
     step_free_access = YesNoNotStatedField(_l("Step-free access"))
     hearing_loop = YesNoNotStatedField(_l("Hearing loop"))
     sign_language_interpretation = YesNoNotStatedField(_l("Sign language interpretation"))
@@ -261,6 +213,15 @@ class EventForm(TextForm):
     confirm_capacity_reduction = BooleanField(
         _l("Move the people over the new number of seats to the waiting list")
     )
+    # Not posted (an older form, an import tool): registration here, as before.
+    registration_mode = RadioField(
+        _l("How people register"), choices=vocab.choices(vocab.REGISTRATION_MODES),
+        default="eventreg",
+    )
+    external_registration_url = URLField(
+        _l("Address for registration elsewhere"),
+        validators=[Optional(), longest(Event.external_registration_url), https_url],
+    )
     registration_opens_dt = LocalDateTimeField(_l("Registration opens"), validators=[Optional()])
     registration_closes_dt = LocalDateTimeField(
         _l("Registration closes"), validators=[Optional()]
@@ -278,6 +239,7 @@ class EventForm(TextForm):
             SelectChoice(t.id, t.name)
             for t in all_themes()
         ]
+        self.target_group_ids.choices = [SelectChoice(t.id, t.name) for t in all_target_groups()]
 
     def to_data(self) -> EventData:
         return EventData(
@@ -285,6 +247,7 @@ class EventForm(TextForm):
             theme_ids=list(self.theme_ids.data or []),
             language_codes=list(self.language_codes.data or []),
             speakers=list(self.speakers.data or []),
+            target_group_ids=list(self.target_group_ids.data or []),
         )
 
     def add_errors(self, errors: dict[str, str]) -> None:
@@ -353,10 +316,6 @@ class CancelEventForm(TextForm):
     )  # fmt: skip
 
 
-class ConfirmForm(FlaskForm):
-    """A button that changes something: only the CSRF token."""
-
-
 class MessageForm(TextForm):
     subject = StringField(
         _l("Subject"),
@@ -407,3 +366,82 @@ def add_registration_form_class():
         )
 
     return AddRegistrationForm
+
+
+def _municipality_choices():
+    return [SelectChoice("", _l("Read it from each event's place")), *vocab.choices(
+        vocab.MUNICIPALITIES)]  # fmt: skip
+
+
+class ImportUploadForm(FlaskForm):
+    file = FileField(_l("File (.csv or .ics)"), validators=[FileRequired(_l("Choose a file."))])
+    organisation_id = SelectField(_l("Organisation"), coerce=int)
+    default_municipality = SelectField(
+        _l("Municipality for .ics events without a place"), default=""
+    )
+
+    def __init__(self, organisations, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation_id.choices = [SelectChoice(o.id, o.name) for o in organisations]
+        self.default_municipality.choices = _municipality_choices()
+
+
+class ImportConfirmForm(FlaskForm):
+    """The checked file travels back in the form, so the preview is exactly what is saved."""
+
+    content = HiddenField()
+    filename = HiddenField()
+    organisation_id = HiddenField()
+    default_municipality = HiddenField()
+
+
+class StatisticsFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # GET: reading figures changes nothing
+
+    organisation = SelectField(_l("Organisation"), validators=[Optional()])
+    # Follow-up covers this registry's years; far-off dates are typing mistakes.
+    fran = DateField(_l("Events from"), validators=[Optional(), YearsBetween(2000, 2100)])
+    till = DateField(_l("Events until"), validators=[Optional(), YearsBetween(2000, 2100)])
+
+    def __init__(self, organisations, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        everything = _l("All organisations") if current_user.is_admin else _l("All mine")
+        self.organisation.choices = [SelectChoice("", everything)] + [
+            SelectChoice(str(o.id), o.name) for o in organisations
+        ]
+
+    def validate_till(self, field):
+        if field.data and self.fran.data and field.data < self.fran.data:
+            raise ValidationError(_l("The end date must not be before the start date."))
+
+
+# --- materials after an event (issue 13) ---
+
+
+class MaterialForm(TextForm):
+    """A link or a file for a past event. Whether the file may be stored (type, size) is
+    the materials service's to say; the form only carries it."""
+
+    kind = RadioField(
+        _l("Kind"), choices=vocab.choices(vocab.MATERIAL_KINDS), default="slides",
+        validators=[InputRequired(_l("Choose the kind of material."))],
+    )  # fmt: skip
+    title = StringField(
+        _l("Title"), validators=[DataRequired(_l("Enter a title.")), Length(max=300)]
+    )
+    language = SelectField(
+        _l("Language of the material"), choices=vocab.choices(vocab.LANGUAGES), default="sv"
+    )
+    url = URLField(_l("Link (optional if you upload a file)"),
+                   validators=[Optional(), Length(max=1000), https_url])  # fmt: skip
+    file = FileField(_l("File (optional if you give a link)"))
+    has_captions = YesNoNotStatedField(_l("Does the recording have captions?"))
+    in_theme_library = BooleanField(_l("Also add it to the resource library of the event's themes"))
+
+
+class MaterialEditForm(MaterialForm):
+    """Changing a material: its kind and file stay as they are."""
+
+    kind = None
+    file = None

@@ -27,23 +27,13 @@ from ..feeds import ical
 from ..feeds.links import webcal_url
 from ..i18n import current_language
 from ..mail.links import absolute_url, base_url
-from ..models import Registration
+from ..models import Registration, RegistrationState
 from ..services import catalogue, registrations
+from ..services.errors import RuleError
 from ..services.registrations import RegistrationClosed, RegistrationError, UnsafeHeaderValue
 from .forms import CancelForm, ProfileForm, RegistrationForm
 
 bp = Blueprint("registration", __name__)
-
-
-@bp.record_once
-def _default_rate_limit(state) -> None:
-    # Generous, because colleagues behind one office address register together when an
-    # invitation goes out; it stops scripts filling an event with invented people. Tests
-    # post many times from one address, so they get a higher quota (a test sets a small one).
-    state.app.config.setdefault(
-        "REGISTRATION_RATE_LIMIT",
-        "1000 per minute" if state.app.testing else "30 per minute; 300 per hour",
-    )
 
 
 def _registration_limit() -> str:
@@ -80,6 +70,11 @@ def _busy(template: str, **context):
     return render_template(template, busy=True, **context), 503, retry_after()
 
 
+def _show_on_form(form, error: RuleError) -> None:
+    """The service's message next to the field it names (the form then answers 400)."""
+    form[error.field].errors.append(error.message)
+
+
 def _closed(event, state: str, status: int):
     return render_template("registration/closed.html", event=event, state=state), status
 
@@ -97,7 +92,7 @@ def register(public_id: str):
     only, so typing someone's address here tells nothing about them."""
     event = catalogue.get_public_event(public_id) or abort(404)
     state = event.registration_state()
-    if state != "open":
+    if state != RegistrationState.OPEN:
         return _closed(event, state, 200 if request.method == "GET" else 409)
     form = RegistrationForm()
     if form.validate_on_submit():
@@ -106,9 +101,10 @@ def register(public_id: str):
         except RegistrationClosed as closed:
             db.session.rollback()
             return _closed(event, closed.reason, 409)
-        except UnsafeHeaderValue:  # the form refuses these first; this is the last guard
+        except UnsafeHeaderValue as error:
             db.session.rollback()
-            abort(400)
+            _show_on_form(form, error)
+            return render_template("registration/register.html", event=event, form=form), 400
         except OperationalError as error:
             if not is_lock_timeout(error):
                 raise  # the database failed: the 503 page of errors.py
@@ -154,12 +150,16 @@ def manage(token: str):
         if form.validate():
             try:
                 registrations.update_registration(registration, form.profile_update())
-            except (RegistrationError, UnsafeHeaderValue):
+            except UnsafeHeaderValue as error:
+                db.session.rollback()
+                _show_on_form(form, error)  # and the page again, below
+            except RegistrationError:
                 db.session.rollback()
                 abort(409)
-            db.session.commit()
-            flash(_("Your changes are saved."), "success")
-            return redirect(url_for(".manage", token=token))
+            else:
+                db.session.commit()
+                flash(_("Your changes are saved."), "success")
+                return redirect(url_for(".manage", token=token))
     feed_token = registrations.feed_token(registration)
     feed_url = absolute_url("registration.personal_feed", token=feed_token)
     return render_template(
@@ -212,7 +212,10 @@ def download_ics(token: str):
     registration = _registration_or_404(token)
     event = registration.event
     calendar = ical.build_calendar(
-        [event], base_url=base_url(), name=event.title, locale=current_language()
+        [event], base_url=base_url(), name=event.title, locale=current_language(),
+        # The meeting link and the alarm the attendee chose, for someone with a seat.
+        for_registrant=registration.is_confirmed,
+        alarms={event.id: registration.calendar_alarm_minutes},
     )
     response = Response(ical.serialize(calendar), mimetype="text/calendar")
     response.headers.set("Content-Disposition", "attachment", filename=f"{event.slug}.ics")
@@ -228,12 +231,16 @@ def personal_feed(token: str):
     if locale not in current_app.config["LANGUAGES"]:
         locale = registration.locale
     with force_locale(locale):
-        name = _("My registrations – Halland's seminar registry")
+        name = _("My registrations – %(site)s", site=current_app.config["SITE_NAME"])
+    events = registrations.personal_feed_events(registration)
     calendar = ical.build_calendar(
-        registrations.personal_feed_events(registration),
+        events,
         base_url=base_url(),
         name=name,
         locale=locale,
+        # Only events this address has a seat at: their meeting links, and their alarms.
+        for_registrant=True,
+        alarms=registrations.calendar_alarms(registration, events),
     )
     response = Response(ical.serialize(calendar), mimetype="text/calendar")
     response.headers.set("Content-Disposition", "attachment", filename="mina-anmalningar.ics")

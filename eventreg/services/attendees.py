@@ -28,19 +28,19 @@ from ..mail.notifications import (
     queue_organiser_message,
     queue_registration_email,
 )
-from ..models import Event, Registration, User, utcnow
+from ..models import Event, Registration, RegistrationState, RegistrationStatus, User, utcnow
+from ..models.registrations import ACTIVE_STATUSES
 from ..models.types import utc_to_local
 from ..text import contains_line_break, spreadsheet_safe
 from . import audit
 from . import registrations as registration_service
+from .errors import RuleError
 
-STATUS_ORDER = ("confirmed", "waiting", "cancelled")
+STATUS_ORDER = tuple(RegistrationStatus)  # confirmed, waiting, cancelled
 
 
-class AttendeeRuleError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class AttendeeRuleError(RuleError):
+    """A change to someone's registration that the rules do not allow."""
 
 
 class CheckInClosed(AttendeeRuleError):
@@ -158,7 +158,12 @@ def add_registration(
             signup = registration_service.register(
                 event, details, locale=locale, now=now, ignore_window=True, limit_emails=False
             )
-    except registration_service.RegistrationClosed:
+    except registration_service.RegistrationClosed as closed:
+        if closed.reason in (RegistrationState.NONE, RegistrationState.EXTERNAL):
+            raise AttendeeRuleError(
+                _("Nobody registers here for this event: it has no registration, or people "
+                  "register on another website.")
+            ) from None
         # Only a draft or cancelled event refuses an organiser (the window does not apply).
         raise AttendeeRuleError(
             _("The event is not published, so nobody can be registered.")
@@ -234,7 +239,7 @@ def _waiting_position_of(registration: Registration) -> int:
     ahead = db.session.scalar(
         select(func.count(Registration.id)).where(
             Registration.event_id == registration.event_id,
-            Registration.status == "waiting",
+            Registration.status == RegistrationStatus.WAITING,
             Registration.id < registration.id,
         )
     )
@@ -257,7 +262,7 @@ def restore_registration(
     if problem:
         raise AttendeeRuleError(problem)
     has_seat = registration_service.take_seat(registration.event_id)
-    registration.status = "confirmed" if has_seat else "waiting"
+    registration.status = RegistrationStatus.CONFIRMED if has_seat else RegistrationStatus.WAITING
     registration.confirmed_at = now if has_seat else None
     registration.cancelled_at = None
     registration.updated_at = now
@@ -288,7 +293,7 @@ def move_from_waiting_list(
         raise AttendeeRuleError(_("This person is not on the waiting list."))
     if not registration_service.take_seat(registration.event_id):
         raise AttendeeRuleError(_("There is no free seat. Raise the number of seats first."))
-    registration.status = "confirmed"
+    registration.status = RegistrationStatus.CONFIRMED
     registration.confirmed_at = now
     registration.updated_at = now
     with audit.acting_as(user):
@@ -313,13 +318,16 @@ def move_over_capacity_to_waiting_list(
     last_confirmed = list(
         db.session.scalars(
             select(Registration)
-            .where(Registration.event_id == event.id, Registration.status == "confirmed")
+            .where(
+                Registration.event_id == event.id,
+                Registration.status == RegistrationStatus.CONFIRMED,
+            )
             .order_by(Registration.confirmed_at.desc(), Registration.id.desc())
             .limit(excess)
         )
     )
     for registration in last_confirmed:
-        registration.status = "waiting"
+        registration.status = RegistrationStatus.WAITING
         registration.confirmed_at = None
         registration.updated_at = now
     with audit.acting_as(user):
@@ -353,7 +361,7 @@ def count_active(event: Event) -> int:
     """How many are confirmed or on the waiting list: who a notice or message reaches."""
     return db.session.scalar(
         select(func.count(Registration.id)).where(
-            Registration.event_id == event.id, Registration.status.in_(("confirmed", "waiting"))
+            Registration.event_id == event.id, Registration.status.in_(ACTIVE_STATUSES)
         )
     )
 
@@ -387,11 +395,10 @@ def _active(event: Event) -> list[Registration]:
     return list(
         db.session.scalars(
             select(Registration)
-            .where(Registration.event_id == event.id, Registration.status.in_(("confirmed",
-                                                                               "waiting")))
+            .where(Registration.event_id == event.id, Registration.status.in_(ACTIVE_STATUSES))
             .order_by(Registration.id)
         )
-    )  # fmt: skip
+    )
 
 
 # --- check-in ------------------------------------------------------------------------------
@@ -408,7 +415,7 @@ def find_for_check_in(event: Event, query: str) -> list[Registration]:
     query = (query or "").strip()
     if not query:
         return []
-    return _matching(registrations_by_status(event)["confirmed"], query)
+    return _matching(registrations_by_status(event)[RegistrationStatus.CONFIRMED], query)
 
 
 def _matching(confirmed: list[Registration], query: str) -> list[Registration]:
@@ -437,7 +444,7 @@ class DoorList:
 def door_list(event: Event, query: str = "") -> DoorList:
     """Everyone with a confirmed seat by name, or the ones a search finds (by code or name,
     as find_for_check_in), with the count of people checked in."""
-    confirmed = registrations_by_status(event)["confirmed"]
+    confirmed = registrations_by_status(event)[RegistrationStatus.CONFIRMED]
     query = (query or "").strip()
     shown = _matching(confirmed, query) if query else confirmed
     return DoorList(
@@ -558,10 +565,3 @@ def registrations_csv(registrations: list[Registration]) -> bytes:
         }
         writer.writerow([spreadsheet_safe(row[name]) for name, _header in columns])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def qr_svg(content: str) -> str:
-    """A QR code as an SVG document (black on white, readable without colour)."""
-    import segno
-
-    return segno.make(content, error="m").svg_inline(scale=4, border=4, omitsize=True)

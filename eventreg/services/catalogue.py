@@ -2,16 +2,24 @@
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Event, EventLanguage, Organisation, Theme, event_theme, utcnow
-from ..vocab import TIMEZONE
-
-LOCAL_TZ = ZoneInfo(TIMEZONE)
+from ..models import (
+    Event,
+    EventLanguage,
+    EventStatus,
+    Organisation,
+    TargetGroup,
+    Theme,
+    event_target_group,
+    event_theme,
+    utcnow,
+)
+from ..models.statuses import PUBLIC_EVENT_STATUSES
+from ..models.types import LOCAL_TZ
 
 
 @dataclass(frozen=True)
@@ -31,12 +39,14 @@ class EventFilter:
     # Instead of upcoming-or-past: every event ending after this moment, oldest first
     # (calendar feeds carry recent past events as well as upcoming ones).
     ended_after: datetime | None = None
+    target_groups: tuple[str, ...] = ()  # slugs
 
     @property
     def is_empty(self) -> bool:
         return not (
             self.themes or self.municipalities or self.formats or self.languages
             or self.date_from or self.date_to or self.text or self.organisations
+            or self.target_groups
         )  # fmt: skip
 
 
@@ -61,19 +71,22 @@ def searchable(value: str) -> bool:
 def _with_details(stmt: Select) -> Select:
     return stmt.options(
         selectinload(Event.themes),
+        selectinload(Event.target_groups),
         selectinload(Event.languages),
         selectinload(Event.organisation),
         selectinload(Event.speakers),
     )
 
 
-def public_events_stmt(event_filter: EventFilter, now: datetime | None = None) -> Select:
+def public_events_stmt(
+    event_filter: EventFilter, now: datetime | None = None, statuses: tuple = PUBLIC_EVENT_STATUSES
+) -> Select:
     """Published and cancelled events matching the filter, upcoming or past, in list order.
 
     Cancelled events stay listed (clearly marked) so people who planned to come find out.
     """
     now = now or utcnow()
-    stmt = select(Event).where(Event.status.in_(("published", "cancelled")))
+    stmt = select(Event).where(Event.status.in_(statuses))
     if event_filter.ended_after is not None:
         stmt = stmt.where(Event.end_dt > event_filter.ended_after)
         stmt = stmt.order_by(Event.start_dt, Event.id)
@@ -87,6 +100,14 @@ def public_events_stmt(event_filter: EventFilter, now: datetime | None = None) -
                 select(event_theme.c.event_id)
                 .join(Theme, Theme.id == event_theme.c.theme_id)
                 .where(Theme.slug.in_(event_filter.themes))
+            )
+        )
+    if event_filter.target_groups:
+        stmt = stmt.where(
+            Event.id.in_(
+                select(event_target_group.c.event_id)
+                .join(TargetGroup, TargetGroup.id == event_target_group.c.target_group_id)
+                .where(TargetGroup.slug.in_(event_filter.target_groups))
             )
         )
     if event_filter.municipalities:
@@ -137,6 +158,13 @@ def all_themes() -> list[Theme]:
     return list(db.session.scalars(select(Theme).order_by(Theme.position, Theme.id)))
 
 
+def all_target_groups() -> list[TargetGroup]:
+    """Every target group in its display order."""
+    return list(
+        db.session.scalars(select(TargetGroup).order_by(TargetGroup.position, TargetGroup.id))
+    )
+
+
 def all_organisations() -> list[Organisation]:
     """Every organisation, by name."""
     return list(db.session.scalars(select(Organisation).order_by(Organisation.name)))
@@ -147,7 +175,7 @@ def upcoming_counts_by_theme(now: datetime | None = None) -> dict[int, int]:
     rows = db.session.execute(
         select(event_theme.c.theme_id, func.count())
         .join(Event, Event.id == event_theme.c.event_id)
-        .where(Event.status == "published", Event.end_dt > now)
+        .where(Event.status == EventStatus.PUBLISHED, Event.end_dt > now)
         .group_by(event_theme.c.theme_id)
     )
     return dict(rows.all())
@@ -171,8 +199,6 @@ def get_public_event(public_id: str) -> Event | None:
     if not searchable(public_id):
         return None
     stmt = _with_details(
-        select(Event).where(
-            Event.public_id == public_id, Event.status.in_(("published", "cancelled"))
-        )
+        select(Event).where(Event.public_id == public_id, Event.status.in_(PUBLIC_EVENT_STATUSES))
     )
     return db.session.scalar(stmt)

@@ -12,13 +12,23 @@ from sqlalchemy import select
 
 from .. import vocab
 from ..extensions import db
-from ..models import Event, Organisation, Speaker, Theme, User, utcnow
+from ..models import (
+    Event,
+    EventStatus,
+    Organisation,
+    Speaker,
+    TargetGroup,
+    Theme,
+    User,
+    utcnow,
+)
 from ..models.events import MAX_CAPACITY
 from ..models.types import LOCAL_TZ, max_length
 from ..models.types import utc_to_local as utc_to_local  # for the forms' datetime fields
 from ..text import is_https_url, is_one_line, normalise_newlines, slugify
-from . import attendees, audit
+from . import attendees, audit, reminders
 from . import registrations as registration_service
+from .errors import RuleError
 
 # A change to any of these in a published event is news for the people registered: they
 # are emailed what changed (and calendars see a new revision). Time, place and the online
@@ -35,7 +45,7 @@ OPTIONAL_NOTIFY_FIELDS = frozenset(
 NOTIFY_FIELDS = ALWAYS_NOTIFY_FIELDS | OPTIONAL_NOTIFY_FIELDS
 # Stored as NULL when empty (a form sends "" for an empty input): "" and None are the same
 # value, and must not look like a change.
-NULL_WHEN_EMPTY = ("online_url", "contact_email")
+NULL_WHEN_EMPTY = ("online_url", "contact_email", "external_registration_url")
 
 
 class NonExistentLocalTime(ValueError):
@@ -43,13 +53,9 @@ class NonExistentLocalTime(ValueError):
     March in Stockholm)."""
 
 
-class EventRuleError(Exception):
-    """A change the rules do not allow; `field` names the form field to mark, if any."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class EventRuleError(RuleError):
+    """A change to an event the rules do not allow; `field` names the form field to mark,
+    if any."""
 
 
 def local_to_utc(naive: datetime) -> datetime:
@@ -93,6 +99,8 @@ class EventData:
     venue_name: str = ""
     address: str = ""
     online_url: str | None = None
+    # Whether everyone may see the link (an open webinar); else only those with a seat.
+    online_url_public: bool = False
     # None: not stated (imports, and events from before the question had three answers).
     step_free_access: bool | None = None
     hearing_loop: bool | None = None
@@ -102,34 +110,55 @@ class EventData:
     registration_opens_dt: datetime | None = None
     registration_closes_dt: datetime | None = None
     contact_email: str | None = None
+    # Reminder emails, hours before the start; None switches one off. REMINDER_*_HOURS.
+    first_reminder_hours: int | None = field(
+        default_factory=lambda: reminders.default_reminder_hours()[0]
+    )
+    second_reminder_hours: int | None = field(
+        default_factory=lambda: reminders.default_reminder_hours()[1]
+    )
     theme_ids: list[int] = field(default_factory=list)
     language_codes: list[str] = field(default_factory=lambda: ["sv"])
     speakers: list[tuple[str, str]] = field(default_factory=list)
+    # vocab.REGISTRATION_MODES; the link only for "external".
+    registration_mode: str = "eventreg"
+    external_registration_url: str | None = None
+    target_group_ids: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.drop_unused_registration_fields()
+
+    def drop_unused_registration_fields(self) -> None:
+        """Seats and a registration window belong to registration here, and the link to
+        registration elsewhere: what the other modes leave is not kept (an open lecture has
+        no seat count, whatever the form still held)."""
+        if self.registration_mode != "eventreg":
+            self.capacity = None
+            self.registration_opens_dt = self.registration_closes_dt = None
+        if self.registration_mode != "external":
+            self.external_registration_url = None
 
     @classmethod
     def from_event(cls, event: Event) -> "EventData":
-        simple = {
-            f.name: getattr(event, f.name)
-            for f in fields(cls)
-            if f.name not in {"theme_ids", "language_codes", "speakers"}
-        }
+        simple = {f.name: getattr(event, f.name) for f in fields(cls) if f.name not in LIST_FIELDS}
         return cls(
             **simple,
             theme_ids=[t.id for t in event.themes],
             language_codes=list(event.language_codes),
             speakers=[(s.name, s.affiliation) for s in event.speakers],
+            target_group_ids=[t.id for t in event.target_groups],
         )
 
 
-SIMPLE_FIELDS = tuple(
-    f.name for f in fields(EventData) if f.name not in {"theme_ids", "language_codes", "speakers"}
-)
+# The fields that are lists (relationships), set apart from the event's own columns.
+LIST_FIELDS = frozenset({"theme_ids", "language_codes", "speakers", "target_group_ids"})
+SIMPLE_FIELDS = tuple(f.name for f in fields(EventData) if f.name not in LIST_FIELDS)
 
 # Text on one line (a line break in any of these would end an email header or a calendar
 # line early) and text in paragraphs, whose line ends are stored as LF.
 ONE_LINE_FIELDS = (
     "title", "audience", "interpretation_note", "venue_name", "address", "online_url",
-    "contact_email",
+    "contact_email", "external_registration_url",
 )  # fmt: skip
 MULTI_LINE_FIELDS = ("summary", "description", "accessibility_notes")
 
@@ -178,6 +207,12 @@ def validate_event_data(
     )
     if unknown_themes:
         errors["theme_ids"] = _("Choose themes from the list.")
+    unknown_target_groups = set(data.target_group_ids) - set(db.session.scalars(
+        select(TargetGroup.id).where(TargetGroup.id.in_(data.target_group_ids))
+    ))  # fmt: skip
+    if unknown_target_groups:
+        errors["target_group_ids"] = _("Choose target groups from the list.")
+    errors.update(_registration_mode_problems(data, event))
     if not data.language_codes or set(data.language_codes) - set(vocab.LANGUAGES):
         errors["language_codes"] = _("Choose at least one language from the list.")
     if db.session.get(Organisation, data.organisation_id) is None:
@@ -193,9 +228,33 @@ def validate_event_data(
         errors.setdefault("speakers", speaker_problem)
     if data.online_url and not is_https_url(data.online_url):
         errors.setdefault("online_url", _("Enter a web address starting with https://."))
+    for name in ("first_reminder_hours", "second_reminder_hours"):
+        hours = getattr(data, name)
+        if hours is not None and not 1 <= hours <= reminders.MAX_REMINDER_HOURS:
+            errors.setdefault(name, _(
+                "Enter a number of hours from 1 to %(max)d, or leave it empty for no reminder.",
+                max=reminders.MAX_REMINDER_HOURS,
+            ))  # fmt: skip
     if data.contact_email and not _is_email(data.contact_email):
         errors.setdefault("contact_email", _("Enter an email address like name@example.se."))
     return errors
+
+
+def _registration_mode_problems(data: EventData, event: Event | None) -> dict[str, str]:
+    if data.registration_mode not in vocab.REGISTRATION_MODES:
+        return {"registration_mode": _("Choose how people register.")}
+    if data.registration_mode == "external" and not data.external_registration_url:
+        return {"external_registration_url": _("Give the address where people register.")}
+    if data.registration_mode == "external" and not is_https_url(data.external_registration_url):
+        return {"external_registration_url": _("Enter a web address starting with https://.")}
+    # People registered here keep their seats: the event cannot stop registering them here.
+    if (event is not None and event.registers_here and data.registration_mode != "eventreg"
+            and attendees.count_active(event)):  # fmt: skip
+        return {"registration_mode": _(
+            "People have registered here. Registration can change only when nobody is "
+            "registered (cancel their registrations first)."
+        )}
+    return {}
 
 
 def _one_line_error() -> str:
@@ -234,6 +293,7 @@ def _stored(name: str, value):
 
 
 def _apply(event: Event, data: EventData) -> None:
+    data.drop_unused_registration_fields()  # the mode may have been set after construction
     for name in SIMPLE_FIELDS:
         setattr(event, name, _stored(name, getattr(data, name)))
     event.slug = slugify(data.title)
@@ -241,6 +301,9 @@ def _apply(event: Event, data: EventData) -> None:
         db.session.scalars(select(Theme).where(Theme.id.in_(data.theme_ids)))
     )  # fmt: skip
     event.language_codes = data.language_codes
+    event.target_groups = list(
+        db.session.scalars(select(TargetGroup).where(TargetGroup.id.in_(data.target_group_ids)))
+    )  # fmt: skip
     existing = [(s.name, s.affiliation) for s in event.speakers]
     if existing != data.speakers:
         event.speakers = [
@@ -256,11 +319,13 @@ def _snapshot(event: Event) -> dict:
 def _snapshot_of_data(data: EventData) -> dict:
     """The values of an event with this data, as the audit log compares them (a row saved
     before empty links were stored as NULL compares equal to one saved after)."""
+    data.drop_unused_registration_fields()
     snapshot = {name: _stored(name, getattr(data, name)) for name in SIMPLE_FIELDS}
     snapshot.update(
         theme_ids=sorted(set(data.theme_ids)),
         language_codes=sorted(dict.fromkeys(data.language_codes)),
         speakers=[list(s) for s in data.speakers],
+        target_group_ids=sorted(set(data.target_group_ids)),
     )
     return snapshot
 
@@ -275,7 +340,7 @@ def _check(data: EventData, event: Event | None = None, **kwargs) -> None:
 def create_event(data: EventData, user: User | None) -> Event:
     """A new draft from the data; raises EventRuleError if a rule is broken."""
     _check(data)
-    event = Event(status="draft")
+    event = Event(status=EventStatus.DRAFT)
     _apply(event, data)
     db.session.add(event)
     db.session.flush()
@@ -377,7 +442,7 @@ def duplicate_event(event: Event, start_dt: datetime, user: User | None) -> Even
     if data.registration_closes_dt is not None:
         data.registration_closes_dt += shift
     _check(data)
-    copy = Event(status="draft")
+    copy = Event(status=EventStatus.DRAFT)
     _apply(copy, data)
     db.session.add(copy)
     db.session.flush()
@@ -390,7 +455,7 @@ def duplicate_event(event: Event, start_dt: datetime, user: User | None) -> Even
 
 def publish_problem(event: Event, now: datetime | None = None) -> str | None:
     """Why the event cannot be published now, or None if it can."""
-    if event.status != "draft":
+    if event.status != EventStatus.DRAFT:
         return _("Only a draft can be published.")
     if event.end_dt <= (now or utcnow()):
         return _("An event that has already ended cannot be published.")
@@ -402,24 +467,24 @@ def publish_event(event: Event, user: User | None, now: datetime | None = None) 
     problem = publish_problem(event, now)
     if problem:
         raise EventRuleError(problem)
-    _set_status(event, "published", user, "event.publish")
+    _set_status(event, EventStatus.PUBLISHED, user, "event.publish")
 
 
 def unpublish_event(event: Event, user: User | None) -> None:
     """Take a published event back to draft, while nobody has a seat yet; after that the
     event must be cancelled so the people registered are told."""
-    if event.status != "published":
+    if event.status != EventStatus.PUBLISHED:
         raise EventRuleError(_("Only a published event can be unpublished."))
     if event.seats_taken > 0 or _has_registrations(event):
         raise EventRuleError(
             _("People have registered. Cancel the event instead, so they are told.")
         )
-    _set_status(event, "draft", user, "event.unpublish")
+    _set_status(event, EventStatus.DRAFT, user, "event.unpublish")
 
 
 def cancel_event(event: Event, reason: str, user: User | None) -> EventUpdate:
     """Cancel a published event with a reason shown publicly and sent to registrants."""
-    if event.status != "published":
+    if event.status != EventStatus.PUBLISHED:
         raise EventRuleError(_("Only a published event can be cancelled."))
     reason = normalise_newlines(reason).strip()
     if not reason:
@@ -431,18 +496,20 @@ def cancel_event(event: Event, reason: str, user: User | None) -> EventUpdate:
     old_reason = event.cancellation_reason
     event.cancellation_reason = reason
     _set_status(
-        event, "cancelled", user, "event.cancel",
+        event, EventStatus.CANCELLED, user, "event.cancel",
         extra={"cancellation_reason": [old_reason, event.cancellation_reason]},
     )  # fmt: skip
     registration_service.notify_event_cancelled(event)
-    return EventUpdate(changes={"status": ["published", "cancelled"]}, notify_attendees=True)
+    return EventUpdate(
+        changes={"status": [EventStatus.PUBLISHED, EventStatus.CANCELLED]}, notify_attendees=True
+    )
 
 
 def delete_draft(event: Event, user: User | None) -> None:
     """Delete a draft that nobody has seen. Published events are cancelled, never deleted."""
-    if event.status != "draft" or event.seats_taken > 0 or _has_registrations(event):
+    if event.status != EventStatus.DRAFT or event.seats_taken > 0 or _has_registrations(event):
         raise EventRuleError(_("Only a draft without registrations can be deleted."))
-    audit.record_event_change(event, "event.delete", user, {"status": ["draft", None]})
+    audit.record_event_change(event, "event.delete", user, {"status": [EventStatus.DRAFT, None]})
     db.session.delete(event)
     db.session.flush()
 

@@ -6,12 +6,12 @@ feed's time window and the fingerprint that tells whether anything it shows chan
 
 import hashlib
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Select, func, literal_column, or_, select, union_all
 
 from ..extensions import db
-from ..models import Event, Organisation, Theme, event_theme
+from ..models import Event, EventStatus, Organisation, Theme, event_theme
 from .catalogue import EventFilter, public_events_stmt, searchable
 
 # Past events stay in feeds for about six months: long enough for someone looking back at
@@ -25,7 +25,7 @@ def feed_events_stmt(event_filter: EventFilter, now: datetime) -> Select:
     until they are past (so subscribed calendars learn of the cancellation), oldest first.
     Drafts never appear: `public_events_stmt` only returns published and cancelled events."""
     stmt = public_events_stmt(replace(event_filter, ended_after=now - PAST_WINDOW), now=now)
-    return stmt.where(or_(Event.status == "published", Event.end_dt > now))
+    return stmt.where(or_(Event.status == EventStatus.PUBLISHED, Event.end_dt > now))
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,59 @@ def shown_rows_key(event_ids: Select | list[int]) -> str:
         key=lambda row: (row[0], row[1]),
     )
     return hashlib.sha256(repr(rows).encode()).hexdigest()[:16]
+
+
+# Any status: an event unpublished (back to draft) or cancelled changed the feed too.
+_ANY_STATUS = tuple(EventStatus)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def feed_last_modified(
+    event_filter: EventFilter, now: datetime, names_changed_at: datetime | None
+) -> datetime:
+    """When what a feed shows last changed, from the data alone (the same on every worker
+    and host): the newest change of an event matching the feed's filter in its window, in
+    any status (an event unpublished or cancelled changed the feed though it may no longer
+    be in it); the newest moment an event left the window by ageing (a cancelled event at
+    its end, a published one PAST_WINDOW after it); and the newest change to themes,
+    organisations or deleted events (`names_changed_at`, from models/data_version.py),
+    which carry no timestamp of their own."""
+    window = replace(event_filter, ended_after=now - PAST_WINDOW)
+    changed = public_events_stmt(window, now=now, statuses=_ANY_STATUS).order_by(None)
+    ever = replace(event_filter, ended_after=_EPOCH)
+    aged_published = public_events_stmt(ever, now=now, statuses=(EventStatus.PUBLISHED,)).where(
+        Event.end_dt <= now - PAST_WINDOW
+    )
+    ended_cancelled = public_events_stmt(ever, now=now, statuses=(EventStatus.CANCELLED,)).where(
+        Event.end_dt <= now
+    )
+
+    def newest(stmt: Select, column):
+        subquery = stmt.order_by(None).subquery()
+        return select(func.max(subquery.c[column])).scalar_subquery()
+
+    row = db.session.execute(
+        select(
+            newest(changed, "updated_at"),
+            newest(aged_published, "end_dt"),
+            newest(ended_cancelled, "end_dt"),
+        )
+    ).one()
+    # Aggregates over a subquery come back as the column's type on PostgreSQL but as text
+    # or naive values on SQLite: bring them to aware UTC.
+    updated, published_end, cancelled_end = (_aware(value) for value in row)
+    candidates = [updated, cancelled_end, names_changed_at]
+    if published_end is not None:
+        candidates.append(published_end + PAST_WINDOW)
+    return max((c for c in candidates if c is not None), default=_EPOCH)
+
+
+def _aware(value) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def get_organisation_by_slug(slug: str) -> Organisation | None:

@@ -13,6 +13,10 @@ in any letter case, and also by their Swedish names in COLUMN_ALIASES):
   capacity                     a whole number, empty for no limit
   registration_closes          YYYY-MM-DD HH:MM, Swedish time
   themes, languages            codes separated by `,` or `|` (e.g. jamlik-halsa-och-vard)
+  target_groups                the same, target groups' address names (e.g. skola|nyanlanda)
+  registration                 eventreg (the default: registration here), none (no
+                               registration needed) or external (with registration_url)
+  registration_url             https:// address where people register, for external
 
 A problem is reported with the column as the file names it ("Column “Start”: …"), or for
 an .ics file with the property (DTSTART, LOCATION …), and said in words.
@@ -29,9 +33,10 @@ from sqlalchemy import select
 
 from .. import vocab
 from ..extensions import db
-from ..models import Event, Organisation, Theme, User
+from ..models import Event, Organisation, TargetGroup, Theme, User
 from ..text import normalise_newlines
 from . import events as event_service
+from .errors import RuleError
 from .events import EventData, EventRuleError, NonExistentLocalTime
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
@@ -40,6 +45,7 @@ REQUIRED_COLUMNS = ("title", "start", "end")
 KNOWN_COLUMNS = REQUIRED_COLUMNS + (
     "municipality", "format", "summary", "description", "audience", "venue_name", "address",
     "online_url", "contact_email", "capacity", "registration_closes", "themes", "languages",
+    "target_groups", "registration", "registration_url",
 )  # fmt: skip
 
 
@@ -50,14 +56,22 @@ COLUMN_ALIASES = {
     "målgrupp": "audience", "lokal": "venue_name", "adress": "address",
     "länk": "online_url", "kontakt": "contact_email", "e-post": "contact_email",
     "platser": "capacity", "anmälan stänger": "registration_closes", "teman": "themes",
-    "språk": "languages",
+    "språk": "languages", "målgrupper": "target_groups", "anmälan": "registration",
+    "anmälningslänk": "registration_url",
+}  # fmt: skip
+
+# The registration column's values: the codes, and the same in Swedish.
+REGISTRATION_MODE_WORDS = {
+    "eventreg": "eventreg", "here": "eventreg", "här": "eventreg",
+    "none": "none", "ingen": "none", "external": "external", "extern": "external",
 }  # fmt: skip
 
 # Which column or .ics property holds each of the event's fields (for the messages).
 CSV_COLUMN_OF = {
     "start_dt": "start", "end_dt": "end", "registration_closes_dt": "registration_closes",
     "registration_opens_dt": "registration_closes", "theme_ids": "themes",
-    "language_codes": "languages",
+    "language_codes": "languages", "target_group_ids": "target_groups",
+    "registration_mode": "registration", "external_registration_url": "registration_url",
 }  # fmt: skip
 ICS_PROPERTY_OF = {
     "title": "SUMMARY", "start": "DTSTART", "start_dt": "DTSTART", "end": "DTEND",
@@ -66,8 +80,12 @@ ICS_PROPERTY_OF = {
 }  # fmt: skip
 
 
-class ImportFileError(ValueError):
-    """The file as a whole cannot be read (wrong kind, encoding, missing columns)."""
+class ImportFileError(RuleError):
+    """The file as a whole cannot be read (wrong kind, encoding, missing columns): an error
+    of the form's file field."""
+
+    def __init__(self, message: str):
+        super().__init__(message, field="file")
 
 
 @dataclass
@@ -154,6 +172,7 @@ def parse_csv(content: bytes, organisation: Organisation) -> list[ImportRow]:
               names=", ".join(missing))
         )  # fmt: skip
     theme_ids = {t.slug: t.id for t in db.session.scalars(select(Theme))}
+    target_group_ids = {t.slug: t.id for t in db.session.scalars(select(TargetGroup))}
     rows = []
     for number, raw in enumerate(records, start=2):
         if number - 1 > MAX_ROWS:
@@ -161,7 +180,8 @@ def parse_csv(content: bytes, organisation: Organisation) -> list[ImportRow]:
         values = {_column(k): (v or "").strip() for k, v in raw.items() if k}
         if not any(values.values()):
             continue  # blank line
-        rows.append(_row_from_values(number, values, organisation, theme_ids, written))
+        rows.append(_row_from_values(number, values, organisation, theme_ids, written,
+                                     target_group_ids))  # fmt: skip
     return rows
 
 
@@ -190,6 +210,7 @@ def _row_from_values(
     organisation: Organisation,
     theme_ids: dict[str, int],
     written: dict[str, str] | None = None,
+    target_group_ids: dict[str, int] | None = None,
 ) -> ImportRow:
     row = ImportRow(line=number, title=values.get("title", ""), columns=written or {})
     times: dict[str, datetime | None] = {}
@@ -236,6 +257,20 @@ def _row_from_values(
         row.problem("themes", _("no theme has the address name %(codes)s. Known themes: "
                                 "%(known)s.", codes=", ".join(unknown_themes),
                                 known=", ".join(theme_ids) or "–"))  # fmt: skip
+    target_group_ids = target_group_ids or {}
+    target_groups = _codes(values.get("target_groups", ""))
+    unknown_groups = [slug for slug in target_groups if slug not in target_group_ids]
+    if unknown_groups:
+        row.problem("target_groups", _("no target group has the address name %(codes)s. Known "
+                                       "target groups: %(known)s.",
+                                       codes=", ".join(unknown_groups),
+                                       known=", ".join(target_group_ids) or "–"))  # fmt: skip
+    mode_word = (values.get("registration") or "eventreg").strip().casefold()
+    registration_mode = REGISTRATION_MODE_WORDS.get(mode_word)
+    if registration_mode is None:
+        row.problem("registration", _("“%(value)s” is not a way to register we know. Write "
+                                      "one of: %(codes)s.", value=values["registration"],
+                                      codes=_codes_list(vocab.REGISTRATION_MODES)))  # fmt: skip
     if times.get("start") is None or times.get("end") is None:
         return row
     # Checked against the event rules too (check_rows), so the row lists all its problems;
@@ -260,6 +295,10 @@ def _row_from_values(
         theme_ids=[theme_ids[slug] for slug in _codes(values.get("themes", ""))
                    if slug in theme_ids],  # fmt: skip
         language_codes=languages,
+        target_group_ids=[target_group_ids[slug] for slug in target_groups
+                          if slug in target_group_ids],  # fmt: skip
+        registration_mode=registration_mode or "eventreg",
+        external_registration_url=values.get("registration_url") or None,
     )
     return row
 

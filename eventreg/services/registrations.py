@@ -16,18 +16,30 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, inspect, or_, select, update
 
 from ..database import set_lock_timeout
 from ..extensions import db
 from ..mail.notifications import queue_registration_email
-from ..models import Event, OutboxEmail, Registration, utcnow
+from ..models import (
+    Event,
+    OutboxEmail,
+    OutboxStatus,
+    Registration,
+    RegistrationState,
+    RegistrationStatus,
+    utcnow,
+)
 from ..models.registrations import ACTIVE_STATUSES, new_nonce
+from ..models.statuses import PUBLIC_EVENT_STATUSES
 from ..models.users import normalise_email
 from ..text import contains_line_break
 from ..tokens import FEED_SALT, MANAGE_SALT, read_token
 from ..tokens import feed_token as feed_token  # the service's public names for views, tests
 from ..tokens import manage_token as manage_token
+from .errors import RuleError
 
 # The emails anyone can make us send to an address by typing it into a form (a sign-up, a
 # repeated sign-up, a cancellation). They count together per address against
@@ -36,21 +48,36 @@ VISITOR_EMAIL_KINDS = ("confirmation", "waiting", "manage_link", "cancellation")
 VISITOR_EMAIL_WINDOW = timedelta(hours=1)
 
 
-class RegistrationError(Exception):
-    """A rule stops the change; `reason` says which."""
+NOT_ACTIVE = "not_active"  # the reason of a change to a cancelled registration
+# What each reason tells the attendee, in the words of the registration pages.
+REASON_MESSAGES = {
+    NOT_ACTIVE: _l("This registration is cancelled."),
+    RegistrationState.UNAVAILABLE: _l("Registration is not available for this event."),
+    RegistrationState.NOT_OPEN: _l("Registration is not open"),
+    RegistrationState.CLOSED: _l("Registration is closed."),
+    RegistrationState.NONE: _l("This event has no registration: just come."),
+    RegistrationState.EXTERNAL: _l("People register for this event on another website."),
+}
+
+
+class RegistrationError(RuleError):
+    """A rule stops the change: `reason` says which, for a view that answers each in its
+    own way (a key of REASON_MESSAGES), and `message` says it to the attendee."""
 
     def __init__(self, reason: str):
-        super().__init__(reason)
+        super().__init__(str(REASON_MESSAGES[reason]))
         self.reason = reason
 
 
 class RegistrationClosed(RegistrationError):
-    """The event does not take registrations now (reason: the event's registration state,
-    'not_open', 'closed' or 'unavailable')."""
+    """The event does not take registrations now (reason: the event's RegistrationState,
+    NOT_OPEN, CLOSED or UNAVAILABLE; NONE or EXTERNAL for an event whose people do not
+    register here)."""
 
 
-class UnsafeHeaderValue(ValueError):
-    """A name or address with a line break, which could add headers to an email."""
+class UnsafeHeaderValue(RuleError):
+    """A name or address with a line break, which could add headers to an email: this
+    service is where the rule is kept (the sign-up forms leave it to it)."""
 
 
 @dataclass
@@ -66,6 +93,8 @@ class AttendeeDetails:
     accessibility_needs: str = ""
     interpretation_language: str | None = None
     message: str = ""
+    # The VALARM in their calendar files, minutes before the start (None: none).
+    calendar_alarm_minutes: int | None = None
 
 
 @dataclass
@@ -89,9 +118,11 @@ class SignUp:
     is_new: bool
 
 
-def _check_header_safe(*values: str | None) -> None:
-    if any(contains_line_break(value) for value in values):
-        raise UnsafeHeaderValue("line break in a value used in an email header")
+def _check_header_safe(**values: str | None) -> None:
+    """`values` by their form field names (name, email)."""
+    for field, value in values.items():
+        if contains_line_break(value):
+            raise UnsafeHeaderValue(_("Write this on one line, without line breaks."), field)
 
 
 def _lock_event(event_id: int) -> None:
@@ -103,7 +134,7 @@ def _lock_event(event_id: int) -> None:
     Waiting for the lock is bounded (REGISTRATION_LOCK_TIMEOUT_MS): past it, the database
     raises OperationalError and the caller answers "busy, try again".
     """
-    set_lock_timeout(db.session, current_app.config.get("REGISTRATION_LOCK_TIMEOUT_MS", 10_000))
+    set_lock_timeout(db.session, current_app.config["REGISTRATION_LOCK_TIMEOUT_MS"])
     db.session.execute(
         update(Event)
         .where(Event.id == event_id)
@@ -193,11 +224,13 @@ def register(
     `limit_emails=False`: the limit is on what visitors can trigger.
     """
     now = now or utcnow()
-    _check_header_safe(details.name, details.email)
+    _check_header_safe(name=details.name, email=details.email)
     _lock_event(event.id)
     _refresh_event(event)
     state = event.registration_state(now)
-    if state == "unavailable" or (state != "open" and not ignore_window):
+    # Nobody is registered here for an event without registration, or registered elsewhere.
+    never = (RegistrationState.UNAVAILABLE, RegistrationState.NONE, RegistrationState.EXTERNAL)
+    if state in never or (state != RegistrationState.OPEN and not ignore_window):
         raise RegistrationClosed(state)
 
     existing = active_registration_for(event, details.email)
@@ -208,7 +241,7 @@ def register(
     has_seat = _take_seat(event.id)
     registration = Registration(
         event=event,
-        status="confirmed" if has_seat else "waiting",
+        status=RegistrationStatus.CONFIRMED if has_seat else RegistrationStatus.WAITING,
         name=details.name.strip(),
         email=details.email.strip(),
         email_normalised=normalise_email(details.email),
@@ -219,6 +252,7 @@ def register(
         accessibility_needs=details.accessibility_needs.strip(),
         interpretation_language=details.interpretation_language or None,
         message=details.message.strip(),
+        calendar_alarm_minutes=details.calendar_alarm_minutes,
         consent_at=now,
         locale=locale,
         created_at=now,
@@ -272,7 +306,7 @@ def waiting_position(registration: Registration) -> int | None:
     return db.session.scalar(
         select(func.count(Registration.id)).where(
             Registration.event_id == registration.event_id,
-            Registration.status == "waiting",
+            Registration.status == RegistrationStatus.WAITING,
             Registration.id <= registration.id,
         )
     )
@@ -283,7 +317,10 @@ def waiting_list(event: Event) -> list[Registration]:
     return list(
         db.session.scalars(
             select(Registration)
-            .where(Registration.event_id == event.id, Registration.status == "waiting")
+            .where(
+                Registration.event_id == event.id,
+                Registration.status == RegistrationStatus.WAITING,
+            )
             .order_by(Registration.id)
         )
     )
@@ -305,7 +342,7 @@ def promote_waiting(event: Event, now: datetime | None = None) -> list[Registrat
     for candidate in waiting_list(event):
         if not _take_seat(event.id):
             break
-        candidate.status = "confirmed"
+        candidate.status = RegistrationStatus.CONFIRMED
         candidate.confirmed_at = now
         candidate.updated_at = now
         promoted.append(candidate)
@@ -332,7 +369,7 @@ def cancel_registration(
     if not registration.is_active:
         return []
     had_seat = registration.is_confirmed
-    registration.status = "cancelled"
+    registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = now
     registration.updated_at = now
     db.session.flush()
@@ -348,8 +385,8 @@ def update_registration(
 ) -> None:
     """Change the details an attendee may change themselves (not the email address)."""
     if not registration.is_active:
-        raise RegistrationError("not_active")
-    _check_header_safe(changes.name)
+        raise RegistrationError(NOT_ACTIVE)
+    _check_header_safe(name=changes.name)
     registration.name = changes.name.strip()
     registration.organisation = changes.organisation.strip()
     registration.dietary_needs = changes.dietary_needs.strip()
@@ -420,13 +457,28 @@ def personal_feed_events(registration: Registration, now: datetime | None = None
             .join(Registration, Registration.event_id == Event.id)
             .where(
                 Registration.email_normalised == registration.email_normalised,
-                Registration.status == "confirmed",
-                Event.status.in_(("published", "cancelled")),
+                Registration.status == RegistrationStatus.CONFIRMED,
+                Event.status.in_(PUBLIC_EVENT_STATUSES),
                 Event.end_dt > now - timedelta(days=30),
             )
             .order_by(Event.start_dt, Event.id)
         )
     )
+
+
+def calendar_alarms(registration: Registration, events: list[Event]) -> dict[int, int]:
+    """The alarm (minutes before) this address chose for each of these events, by event id."""
+    if not registration.email_normalised or not events:
+        return {}
+    rows = db.session.execute(
+        select(Registration.event_id, Registration.calendar_alarm_minutes).where(
+            Registration.email_normalised == registration.email_normalised,
+            Registration.status == RegistrationStatus.CONFIRMED,
+            Registration.event_id.in_([event.id for event in events]),
+            Registration.calendar_alarm_minutes.is_not(None),
+        )
+    )
+    return {event_id: minutes for event_id, minutes in rows}
 
 
 # --- Data protection ------------------------------------------------------------------
@@ -451,6 +503,8 @@ def anonymise_registrations(days: int, now: datetime | None = None) -> tuple[int
             select(Registration)
             .join(Event, Event.id == Registration.event_id)
             .where(Event.end_dt < cutoff, Registration.anonymised_at.is_(None))
+            # Several workers may run this at once: each takes the rows no other holds.
+            .with_for_update(skip_locked=True, of=Registration)
         )
     )
     for registration in registrations:
@@ -482,7 +536,7 @@ def anonymise_registrations(days: int, now: datetime | None = None) -> tuple[int
             email.ics = None
             email.qr_content = None
             email.last_error = ""
-            email.status = "purged"
+            email.status = OutboxStatus.PURGED
             purged.append(email.id)
         db.session.flush()
     return len(registrations), purged
