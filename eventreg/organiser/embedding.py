@@ -111,7 +111,7 @@ def show_on_website():
         "atom": _absolute(_feed_path(ATOM, args)),
         "ical": _absolute(_feed_path(ICAL, args)),
     }
-    if "api.list_events" in current_app.view_functions:  # the open API (issue 14)
+    if "api.list_events" in current_app.view_functions:  # the open API
         api_keys = ("tema", "kommun", "arrangor", "lang")  # the API takes the list's filters
         api_args = {key: value for key, value in args.items() if key in api_keys}
         links["api"] = _absolute(url_for("api.list_events", **api_args))

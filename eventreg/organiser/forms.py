@@ -416,7 +416,7 @@ class StatisticsFilterForm(FlaskForm):
             raise ValidationError(_l("The end date must not be before the start date."))
 
 
-# --- materials after an event (issue 13) ---
+# --- materials after an event ---
 
 
 class MaterialForm(TextForm):
