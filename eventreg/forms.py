@@ -13,7 +13,7 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
-from wtforms.validators import Length, ValidationError
+from wtforms.validators import DataRequired, Email, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .models.types import max_length
@@ -99,3 +99,22 @@ class CheckboxListField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+def visitor_email_field() -> EmailField:
+    """The address a visitor gives us to write to (signing up, following new events): one
+    rule for what is accepted, wherever it is asked for."""
+    return EmailField(
+        _l("Email address"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Enter your email address.")),
+            Length(max=254, message=_l("The email address can be at most %(max)d characters.")),
+            Email(
+                message=_l("Enter an email address in the right format, like name@example.se."),
+                check_deliverability=False,
+                # Non-ASCII before the @ needs SMTPUTF8, which many mail servers lack.
+                allow_smtputf8=False,
+            ),
+        ],
+    )

@@ -2,28 +2,15 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, RadioField, SelectChoice
-from wtforms.validators import DataRequired, Email, InputRequired, Length
+from wtforms import RadioField, SelectChoice
+from wtforms.validators import InputRequired
 
-from ..forms import strip
+from ..forms import visitor_email_field
 from ..models import AlertFrequency
 
 
 class AlertForm(FlaskForm):
-    email = EmailField(
-        _l("Email address"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Enter your email address.")),
-            Length(max=254, message=_l("The email address can be at most %(max)d characters.")),
-            Email(
-                message=_l("Enter an email address in the right format, like name@example.se."),
-                check_deliverability=False,
-                # Non-ASCII before the @ needs SMTPUTF8, which many mail servers lack.
-                allow_smtputf8=False,
-            ),
-        ],
-    )
+    email = visitor_email_field()
     frequency = RadioField(
         _l("How often"),
         choices=[

@@ -4,17 +4,16 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    EmailField,
     RadioField,
     SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from .. import vocab
-from ..forms import strip
+from ..forms import strip, visitor_email_field
 from ..services.registrations import AttendeeDetails, ProfileUpdate
 from ..text import contains_line_break
 
@@ -85,20 +84,7 @@ class ProfileForm(FlaskForm):
 class RegistrationForm(ProfileForm):
     """Sign-up for one event. Field order is the order on the page."""
 
-    email = EmailField(
-        _l("Email address"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Enter your email address.")),
-            Length(max=254, message=_l("The email address can be at most %(max)d characters.")),
-            Email(
-                message=_l("Enter an email address in the right format, like name@example.se."),
-                check_deliverability=False,
-                # Non-ASCII before the @ needs SMTPUTF8, which many mail servers lack.
-                allow_smtputf8=False,
-            ),
-        ],
-    )
+    email = visitor_email_field()
     sector = RadioField(
         _l("Sector"),
         choices=vocab.choices(vocab.SECTORS),
