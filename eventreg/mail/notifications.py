@@ -36,6 +36,13 @@ class AttendeeEmail:
     with_check_in_qr: bool = False
 
 
+REMINDER = AttendeeEmail(
+    lambda title, _params: _("Reminder: %(title)s", title=title),
+    "emails/reminder",
+    ics_method="PUBLISH",
+    with_check_in_qr=True,
+)
+
 KINDS = {
     "confirmation": AttendeeEmail(
         lambda title, _params: _("Registration confirmed: %(title)s", title=title),
@@ -78,18 +85,9 @@ KINDS = {
         "organiser/emails/organiser_message",
     ),
     # Scheduled (services.reminders): queued by the worker when due, to people with a seat.
-    "reminder_first": AttendeeEmail(
-        lambda title, _params: _("Reminder: %(title)s", title=title),
-        "emails/reminder",
-        ics_method="PUBLISH",
-        with_check_in_qr=True,
-    ),
-    "reminder_second": AttendeeEmail(
-        lambda title, _params: _("Reminder: %(title)s", title=title),
-        "emails/reminder",
-        ics_method="PUBLISH",
-        with_check_in_qr=True,
-    ),
+    # Both reminders are the same email; the kinds differ so each goes once.
+    "reminder_first": REMINDER,
+    "reminder_second": REMINDER,
     # To those still on the waiting list when the event starts.
     "no_seat": AttendeeEmail(
         lambda title, _params: _("No seat became free: %(title)s", title=title),
