@@ -4,7 +4,6 @@ sent messages, immediate alerts and weekly digests on a fake clock, each alert o
 two workers, only published events, privacy of the subscribe form, and rate limits."""
 
 import re
-import threading
 from datetime import UTC, datetime, time, timedelta
 from email import message_from_bytes
 from email.policy import default
@@ -30,6 +29,7 @@ from eventreg.services import alerts
 from eventreg.services.alerts import AlertTarget
 from eventreg.tokens import alert_unsubscribe_token
 from tests.factories import STOCKHOLM, make_event, make_organisation, make_theme
+from tests.races import race_while_held
 
 ADDRESS = "amina@example.se"
 
@@ -408,47 +408,16 @@ def test_two_workers_send_each_alert_once(app, client, theme):
     make_event(themes=[theme])
     db.session.commit()
     now = utcnow()
-    taken, release, second_done = threading.Event(), threading.Event(), threading.Event()
-    results: dict = {}
-
-    def first_worker():
-        try:
-            with app.app_context():
-                results["first"] = alerts.queue_immediate_for(subscription_id, now)
-                taken.set()
-                release.wait(30)
-                db.session.commit()
-                db.session.remove()
-        except BaseException as error:  # noqa: BLE001 - reported below
-            results["first_error"] = error
-            taken.set()
-
-    def second_worker():
-        try:
-            with app.app_context():
-                results["second"] = alerts.queue_immediate(now)
-                db.session.remove()
-        except BaseException as error:  # noqa: BLE001 - reported below
-            results["second_error"] = error
-        finally:
-            second_done.set()
-
-    first = threading.Thread(target=first_worker, daemon=True)
-    first.start()
-    assert taken.wait(30)
-    assert "first_error" not in results, results
-    second = threading.Thread(target=second_worker, daemon=True)
-    second.start()
-    try:
-        if db.engine.dialect.name == "postgresql":
-            assert second_done.wait(30), "the second worker waited for the first one's lock"
-            assert results["second"] == 0
-    finally:
-        release.set()
-        first.join(30)
-        second.join(30)
-    assert "second_error" not in results, results
-    assert (results["first"], results["second"]) == (2, 0)
+    postgresql = db.engine.dialect.name == "postgresql"
+    race = race_while_held(
+        app,
+        lambda: alerts.queue_immediate_for(subscription_id, now),
+        lambda: alerts.queue_immediate(now),
+        watch_seconds=30 if postgresql else 0,
+    )
+    if postgresql:
+        assert race.second_finished_while_held, "the second worker waited for the first's lock"
+    assert (race.first, race.second) == (2, 0)
     assert len(outbox("alert_event")) == 2
     assert run_alerts() == (0, 0)
     assert len(outbox("alert_event")) == 2

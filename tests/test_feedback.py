@@ -35,6 +35,7 @@ from tests.factories import (
     make_user,
     registration_details,
 )
+from tests.races import race_while_held
 
 
 def attendee(event, locale: str = "sv", **fields) -> Registration:
@@ -441,51 +442,22 @@ def test_two_workers_queue_an_events_requests_once(app):
     """The first worker has claimed the event and queued its emails but not committed; a
     second one running then waits for that claim (PostgreSQL: the conflicting INSERT; SQLite:
     the write lock) and queues nothing."""
-    import threading
-
     end = an_afternoon_ahead()
     event = event_ending(end)
     for _ in range(3):
         attendee(event)
     db.session.commit()
     now = end + timedelta(days=1, hours=1)
-    claimed, release = threading.Event(), threading.Event()
-    results: dict = {}
-
-    def first_worker():
-        try:
-            with app.app_context():
-                results["first"] = feedback.queue_feedback_requests(now)
-                claimed.set()
-                release.wait(30)
-                db.session.commit()
-                db.session.remove()
-        except BaseException as error:  # noqa: BLE001 - reported below
-            results["first_error"] = error
-            claimed.set()
-
-    def second_worker():
-        try:
-            with app.app_context():
-                results["second"] = feedback.queue_feedback_requests(now)
-                db.session.commit()
-                db.session.remove()
-        except BaseException as error:  # noqa: BLE001 - reported below
-            results["second_error"] = error
-
-    first = threading.Thread(target=first_worker, daemon=True)
-    first.start()
-    assert claimed.wait(30)
-    second = threading.Thread(target=second_worker, daemon=True)
-    second.start()
-    second.join(1)
-    assert second.is_alive(), "the second worker did not wait for the first one's claim"
-    release.set()
-    first.join(30)
-    second.join(30)
-    assert "first_error" not in results, results
-    assert "second_error" not in results, results
-    assert (results["first"], results["second"]) == (3, 0)
+    race = race_while_held(
+        app,
+        lambda: feedback.queue_feedback_requests(now),
+        lambda: feedback.queue_feedback_requests(now),
+        watch_seconds=1,
+    )
+    assert not race.second_finished_while_held, (
+        "the second worker did not wait for the first one's claim"
+    )
+    assert (race.first, race.second) == (3, 0)
     assert len(feedback_emails()) == 3
 
 

@@ -6,7 +6,6 @@ events or registrations or after anonymisation.
 Every scheduled path runs on a fake clock (time_machine): the worker's round is run at the
 moments that matter, and what it sends is read back from the .eml files it wrote."""
 
-import threading
 from datetime import timedelta
 from email import message_from_string
 from email.policy import default
@@ -25,6 +24,7 @@ from eventreg.services import registrations as service
 from eventreg.services import reminders
 from eventreg.worker import Worker
 from tests.factories import make_event, make_registration
+from tests.races import race_while_held
 
 LINK = "https://meet.example.se/bara-for-deltagare"
 
@@ -364,50 +364,20 @@ def test_two_workers_queue_each_reminder_once(app, start):
     event_id = event.id
     now = start - timedelta(hours=47)
     due_at = start - timedelta(hours=48)
-    claimed, release, second_done = threading.Event(), threading.Event(), threading.Event()
-    results: dict = {}
+    postgresql = db.engine.dialect.name == "postgresql"
 
-    def first_worker():
-        try:
-            with app.app_context():
-                held = db.session.get(Event, event_id)
-                results["first"] = reminders.queue_reminders(held, "reminder_first", due_at, now)
-                claimed.set()
-                release.wait(30)
-                db.session.commit()
-                db.session.remove()
-        except BaseException as error:  # noqa: BLE001 - reported below
-            results["first_error"] = error
-            claimed.set()
+    def hold():
+        held = db.session.get(Event, event_id)
+        return reminders.queue_reminders(held, "reminder_first", due_at, now)
 
-    def second_worker():
-        try:
-            with app.app_context():
-                results["second"] = reminders.queue_due(now)
-                db.session.remove()
-        except BaseException as error:  # noqa: BLE001 - reported below
-            results["second_error"] = error
-        finally:
-            second_done.set()
-
-    first = threading.Thread(target=first_worker, daemon=True)
-    first.start()
-    assert claimed.wait(30)
-    assert "first_error" not in results, results
-    second = threading.Thread(target=second_worker, daemon=True)
-    second.start()
-    try:
-        if db.engine.dialect.name == "postgresql":
-            # SKIP LOCKED: done while the first still holds its claims, having queued nothing.
-            assert second_done.wait(30), "the second worker waited for the first one's locks"
-            assert results["second"].reminders == 0
-    finally:
-        release.set()
-        first.join(30)
-        second.join(30)
-    assert "second_error" not in results, results
-    assert results["first"] == (3, 3)
-    assert results["second"].reminders == 0
+    race = race_while_held(
+        app, hold, lambda: reminders.queue_due(now), watch_seconds=30 if postgresql else 0
+    )
+    if postgresql:
+        # SKIP LOCKED: done while the first still holds its claims, having queued nothing.
+        assert race.second_finished_while_held, "the second worker waited for the first's locks"
+    assert race.first == (3, 3)
+    assert race.second.reminders == 0
     db.session.expire_all()
     assert len(emails("reminder_first")) == 3
     assert db.session.scalar(select(func.count(ScheduledEmail.id))) == 3
