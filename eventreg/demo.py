@@ -226,6 +226,12 @@ def load_demo_data(today: date | None = None) -> str:
         event.language_codes = ["sv"]
         db.session.add(event)
     _add_demo_target_groups()
+    db.session.flush()
+    _add_demo_translated_event(today, organisations, themes)
+    _add_demo_course(today, organisations, themes)
+    _add_demo_series(today, organisations, themes)
+    _add_demo_joint_event(today, organisations, themes)
+    _add_demo_questions(today, organisations, themes)
     draft_start = _local(today + timedelta(days=70), 10)
     db.session.add(
         Event(title="Utkast: planeringsmöte", slug="utkast-planeringsmote", format="seminar",
@@ -382,3 +388,26 @@ def _add_demo_registrations() -> int:
     )
     db.session.flush()
     return len(created)
+
+
+# The content model's demo events, one function each (filled in by the parts that need them).
+
+
+def _add_demo_translated_event(today: date, organisations: dict, themes: dict) -> None:
+    """An event described in Swedish, Arabic and easy-to-read Swedish."""
+
+
+def _add_demo_course(today: date, organisations: dict, themes: dict) -> None:
+    """A short course of three sessions under one registration."""
+
+
+def _add_demo_series(today: date, organisations: dict, themes: dict) -> None:
+    """A lecture series with past and coming parts."""
+
+
+def _add_demo_joint_event(today: date, organisations: dict, themes: dict) -> None:
+    """An event of Region Halland with Länsstyrelsen as co-organiser."""
+
+
+def _add_demo_questions(today: date, organisations: dict, themes: dict) -> None:
+    """An event whose registration form asks a few questions of its own."""
