@@ -6,6 +6,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, SecurityError
 
+from .api import bp as api_bp
+from .api.spec import error_response
 from .auth.sessions import serve_as_visitor
 from .database import is_unavailable, rollback_after_failure
 from .extensions import db
@@ -22,6 +24,7 @@ MESSAGES = {
              "and try again.")),
     429: (_l("Too many attempts"), _l("Wait a few minutes and try again.")),
 }  # fmt: skip
+MESSAGES_API_404 = _l("There is nothing at this address.")
 GENERIC = (_l("Something went wrong"), _l("The page could not be shown. Please try again."))
 UNAVAILABLE = (
     _l("The site cannot answer right now"),
@@ -38,7 +41,23 @@ def retry_after() -> dict[str, str]:
     }
 
 
+def _is_api_request() -> bool:
+    """Whether the address is under the API's prefix: a program reads the answer, so errors
+    the API's own handlers never see (an unknown path, a 405, a database outage) come in its
+    JSON shape too."""
+    prefix = api_bp.url_prefix
+    return request.path == prefix or request.path.startswith(prefix + "/")
+
+
 def _render_http_error(error: HTTPException):
+    if _is_api_request() and not isinstance(error, SecurityError):
+        if error.code == 404:
+            return error_response(404, "not_found", str(MESSAGES_API_404))
+        response = error_response(error.code or 500, "error", error.description or error.name)
+        methods = getattr(error, "valid_methods", None)
+        if methods:
+            response.headers["Allow"] = ", ".join(methods)
+        return response
     serve_as_visitor()  # error pages show nothing of the login, so look nothing up
     if isinstance(error, SecurityError):
         # A Host outside TRUSTED_HOSTS: no link can be built for it, so no page either.
@@ -57,6 +76,8 @@ def _render_server_error(error):
     # Undo whatever the request flushed before it failed: nothing half-done is committed by
     # whoever uses the session next, and the page below may use the database again.
     rollback_after_failure(db.session)
+    if _is_api_request():
+        return error_response(500, "error", str(GENERIC[1]))
     serve_as_visitor()  # error pages show nothing of the login, so look nothing up
     return render_template("errors/500.html"), 500
 
@@ -73,6 +94,10 @@ def _render_database_unavailable(error: Exception):
         request.method, request.path, type(original).__name__, str(original).strip(),
     )  # fmt: skip
     rollback_after_failure(db.session)
+    if _is_api_request():
+        response = error_response(503, "unavailable", str(UNAVAILABLE[1]))
+        response.headers.update(retry_after())
+        return response
     serve_as_visitor()  # error pages show nothing of the login, so look nothing up
     title, message = UNAVAILABLE
     page = render_template("errors/error.html", title=title, message=message)

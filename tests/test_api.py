@@ -362,3 +362,24 @@ def test_updated_since_at_the_edge_of_the_calendar_is_not_an_error(client):
     edge = "0001-01-01T00:00:00%2B14:00"
     assert names(client, f"/api/v1/events?updated_since={edge}") == ["Alla"]
     assert names(client, "/api/v1/events?updated_since=9999-12-31T23:59:59-14:00") == []
+
+
+@pytest.mark.parametrize("path", ["/api/v1/finns-inte", "/api/v1/events/x/y", "/api/v1"])
+def test_an_unknown_api_path_is_a_404_in_json(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.mimetype == "application/json"
+    assert response.get_json()["error"] == "not_found"
+
+
+def test_a_wrong_method_on_the_api_is_a_405_in_json_with_allow(client):
+    response = client.post("/api/v1/events")
+    assert response.status_code == 405
+    assert response.get_json()["error"] == "error"
+    assert "GET" in response.headers["Allow"]
+
+
+def test_an_unknown_path_beside_the_api_is_still_a_page(client):
+    response = client.get("/api/v1x")
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"

@@ -909,3 +909,13 @@ def test_the_cli_stops_with_the_message_when_the_instance_folder_is_unusable(tmp
     )  # fmt: skip
     assert result.returncode != 0
     assert f"eventreg cannot use the folder {not_a_folder}" in result.stderr
+
+
+def test_the_api_answers_an_outage_in_its_json_shape(client, world, outage):
+    with outage():
+        response = client.get("/api/v1/events?lang=en")
+    assert response.status_code == 503
+    assert says_when_to_retry(response)
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.get_json()["error"] == "unavailable"
+    assert "Wait a minute and try again" in response.get_json()["message"]
