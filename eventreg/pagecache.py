@@ -26,6 +26,7 @@ conditional GET is answered from the cached entry before the feed's filters are 
 import hashlib
 import threading
 import time
+from collections import OrderedDict
 from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
@@ -33,11 +34,15 @@ from pathlib import Path
 from flask import Flask, Response, current_app, g, make_response, request, session
 from flask_babel import get_locale
 from flask_caching.backends import SimpleCache
+from flask_login.config import COOKIE_NAME as REMEMBER_COOKIE_NAME
 from flask_wtf.csrf import generate_csrf
+from werkzeug.http import http_date, is_resource_modified, remove_entity_headers
+from werkzeug.wrappers import Request as WsgiRequest
 
-from .extensions import cache
+from .extensions import cache, db, limiter
+from .i18n import LOCALE_COOKIE, LOCALE_PARAM, locale_from
 from .mail.links import base_url
-from .models.data_version import current_token
+from .models.data_version import VERSION_ENVIRON_KEY, current_token, read_token
 
 # What a cached page has instead of a CSRF token. The token field's name is csrf_token.
 CSRF_PLACEHOLDER = "eventreg-csrf-token-placeholder-0f6b2c"
@@ -78,6 +83,7 @@ class BoundedMemoryCache(SimpleCache):
 def init_app(app: Flask) -> None:
     cache.init_app(app)
     app.extensions[FINGERPRINT_EXTENSION] = code_fingerprint(Path(app.root_path))
+    app.wsgi_app = CachedResponses(app, app.wsgi_app)
 
 
 def code_fingerprint(package: Path) -> str:
@@ -158,6 +164,7 @@ def _anonymous_and_impersonal() -> bool:
         and current_app.config["PAGE_CACHE_SECONDS"] > 0
         and "_user_id" not in session
         and "_flashes" not in session
+        and REMEMBER_COOKIE_NAME not in request.cookies
     )
 
 
@@ -184,6 +191,11 @@ def cached_page(view):
     def wrapper(*args, **kwargs):
         if not _anonymous_and_impersonal():
             return view(*args, **kwargs)
+        # Nobody is logged in: the page is for the anonymous user, set here so Flask-Login
+        # does not look for one. Its session protection would otherwise find a visitor's
+        # session (a CSRF token only) without its fingerprint and change it on every request,
+        # so the page would never be stored and be rendered for each request.
+        current_app.login_manager._update_request_context_with_user()
         token = current_token()
         if token is None:
             return view(*args, **kwargs)
@@ -204,6 +216,7 @@ def cached_page(view):
                 entry = _entry(response)
                 _cache_set(key, entry, timeout=2 * seconds)
             response = _with_csrf_token(Response(entry["body"], headers=entry["headers"]))
+            _mark_reusable("PAGE_CACHE_SECONDS", token)
         response.set_etag(etag, weak=True)
         response.cache_control.no_cache = True  # the browser asks again, and gets 304
         response.vary.add("Cookie")  # language, login and CSRF token live in cookies
@@ -238,6 +251,187 @@ def cached_feed(view):
                     entry = _entry(response)
                     _cache_set(key, entry, timeout=2 * seconds)
         response = Response(entry["body"], headers=entry["headers"])
+        _mark_reusable("FEED_WINDOW_STEP_SECONDS", token)
         return response.make_conditional(request)
 
     return wrapper
+
+
+# --- Whole responses, answered before Flask's request handling ------------------------------
+
+# Set by cached_page and cached_feed on the WSGI environ when the response is the cached
+# one any anonymous visitor gets: (data token, the setting of its time step, the step).
+REUSABLE_ENVIRON_KEY = "eventreg.reusable_response"
+# Conditions CachedResponses leaves to Flask (rare from browsers and calendars).
+_OTHER_CONDITIONS = ("HTTP_RANGE", "HTTP_IF_RANGE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE")
+_DATE = object()  # where a response's Date header goes, made anew for each answer
+
+
+def _mark_reusable(setting: str, token: str) -> None:
+    if limiter.current_limits:  # each request must reach the limit (CachedResponses skips it)
+        return
+    step = round(g.cache_step_start.timestamp())  # a whole second: the settings are
+    request.environ[REUSABLE_ENVIRON_KEY] = (token, setting, step)
+
+
+class _Reusable:
+    """A final response as Flask sent it (after every after_request handler), and the same
+    answered 304 (its headers without the entity headers, as werkzeug sends a 304)."""
+
+    __slots__ = ("token", "setting", "step", "status", "headers", "not_modified", "body",
+                 "etag", "last_modified", "size")  # fmt: skip
+
+    def __init__(self, mark: tuple, status: str, headers: list, body: bytes):
+        self.token, self.setting, self.step = mark
+        self.status = status
+        self.headers = [(k, _DATE if k.lower() == "date" else v) for k, v in headers]
+        not_modified = list(self.headers)
+        remove_entity_headers(not_modified)
+        self.not_modified = not_modified
+        self.body = body
+        fields = {k.lower(): v for k, v in headers}
+        self.etag = fields.get("etag")
+        self.last_modified = fields.get("last-modified")
+        self.size = len(body) + 1024
+
+
+def _with_date(headers: list) -> list:
+    return [(k, http_date() if v is _DATE else v) for k, v in headers]
+
+
+class CachedResponses:
+    """WSGI middleware in front of the Flask app: a public page or feed that an anonymous
+    visitor was last answered with (the final response, security and CORS headers included)
+    is answered again, or as 304, with one read of the data version and no Flask request
+    handling at all (no request context, session, language selection, rate-limit check or
+    after_request handlers): a cached request costs about what Flask's hello-world does.
+
+    Only requests that Flask would answer the same way: GET or HEAD without a session or
+    remember cookie (a logged-in user, flashed messages and a visitor's CSRF token are all in
+    the session: such requests go through Flask and cached_page as before), and not one whose
+    ?lang= the response remembers in a cookie. What is stored is exactly what Flask answered
+    a request of the same language, scheme, host and URL, and only a response cached_page or
+    cached_feed marked as the cached one for everyone (200, no cookie set, no rate limit
+    applied). It is served only while the data version it was built from is current and in
+    the same time step (PAGE_CACHE_SECONDS / FEED_WINDOW_STEP_SECONDS), so it is never older
+    than what cached_page would serve. Otherwise the request goes to Flask as before, with
+    the version already read.
+
+    The copies are this process's own (no serialising; bounded by CACHE_THRESHOLD entries
+    and CACHE_MAX_BYTES): which copy is current is decided by the shared data version, so
+    every process and host still agrees."""
+
+    def __init__(self, app: Flask, wsgi_app):
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple, _Reusable] = OrderedDict()
+        self._bytes = 0
+        self._session_cookie = app.config["SESSION_COOKIE_NAME"]
+        with app.app_context():
+            self._engine = db.engine
+
+    def __call__(self, environ, start_response):
+        if environ["REQUEST_METHOD"] not in ("GET", "HEAD") or any(
+            name in environ for name in _OTHER_CONDITIONS
+        ):
+            return self.wsgi_app(environ, start_response)
+        key = self._key(environ)
+        if key is None:
+            return self.wsgi_app(environ, start_response)
+        entry = self._entries.get(key)
+        if entry is None:
+            return self._through_flask(key, environ, start_response)
+        try:
+            token = read_token(self._engine)
+        except Exception as error:  # noqa: BLE001 - Flask answers it (503), reading no more
+            environ[VERSION_ENVIRON_KEY] = error
+            return self.wsgi_app(environ, start_response)
+        environ[VERSION_ENVIRON_KEY] = token
+        seconds = self.app.config[entry.setting]
+        if (
+            token != entry.token
+            or not seconds
+            or int(time.time() // seconds) * seconds != entry.step
+        ):
+            return self._through_flask(key, environ, start_response)
+        if not is_resource_modified(environ, entry.etag, last_modified=entry.last_modified):
+            start_response("304 NOT MODIFIED", _with_date(entry.not_modified))
+            return []
+        start_response(entry.status, _with_date(entry.headers))
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else [entry.body]
+
+    def _key(self, environ) -> tuple | None:
+        """What the response depends on besides the data and the clock, or None when the
+        request must go through Flask."""
+        raw_cookies = environ.get("HTTP_COOKIE", "")
+        # Either name anywhere in the header (even inside another cookie's value) is enough
+        # to leave the request to Flask: cheaper than parsing, and never wrong.
+        if self._session_cookie in raw_cookies or REMEMBER_COOKIE_NAME in raw_cookies:
+            return None
+        request = WsgiRequest(environ, populate_request=False)
+        cookies = request.cookies if raw_cookies else {}
+        config = self.app.config
+        chosen = request.args.get(LOCALE_PARAM) if environ.get("QUERY_STRING") else None
+        remembered = cookies.get(LOCALE_COOKIE)
+        if chosen in config["LANGUAGES"] and chosen != remembered:
+            return None  # the answer sets the lang cookie
+        return (
+            locale_from(chosen, remembered, config),
+            config["BASE_URL"],  # links in pages and feeds come from it when it is set
+            environ["wsgi.url_scheme"],
+            environ.get("HTTP_HOST"),
+            environ.get("SERVER_NAME"),
+            environ.get("SERVER_PORT"),
+            environ.get("SCRIPT_NAME", ""),
+            environ.get("PATH_INFO", ""),
+            environ.get("QUERY_STRING", ""),
+        )
+
+    def _through_flask(self, key: tuple, environ, start_response):
+        answer = []
+
+        def remember_start(status, headers, exc_info=None):
+            answer[:] = [status, headers]
+            return start_response(status, headers, exc_info)
+
+        body = self.wsgi_app(environ, remember_start)
+        mark = environ.get(REUSABLE_ENVIRON_KEY)
+        if mark is None or environ["REQUEST_METHOD"] != "GET" or not answer:
+            return body
+        status, headers = answer
+        names = {name.lower() for name, _ in headers}
+        if (
+            not status.startswith("200 ")
+            or "set-cookie" in names
+            or "content-length" not in names  # streamed
+            or any(name.startswith("x-ratelimit") for name in names)
+        ):
+            return body
+        try:
+            data = b"".join(body)
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+        self._store(key, _Reusable(mark, status, headers, data))
+        return [data]
+
+    def _store(self, key: tuple, entry: _Reusable) -> None:
+        config = self.app.config
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= old.size
+            self._entries[key] = entry
+            self._bytes += entry.size
+            while self._entries and (
+                len(self._entries) > config["CACHE_THRESHOLD"]
+                or self._bytes > config["CACHE_MAX_BYTES"]
+            ):
+                _, oldest = self._entries.popitem(last=False)
+                self._bytes -= oldest.size
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
