@@ -2,6 +2,7 @@
 
     nice -n 10 .venv/bin/python bench/bench_rush.py [--n 200] [--databases sqlite postgresql]
         [--setups sync:4 gthread:2x4+gthread:2x4] [--tree PATH] [--postgres URL] [--seats 50]
+        [--client raw|threads]
 
 For each database and each worker setup:
 
@@ -13,7 +14,12 @@ For each database and each worker setup:
   workers and threads, `timeout` 30 s (above the 10 s REGISTRATION_LOCK_TIMEOUT_MS);
 - N browsers, each with its own cookies, load the sign-up form and take its real CSRF token
   (CSRF stays on), then all submit at the same moment; a 503 "busy, try again" is retried,
-  as the page asks, after 0.2 s × the number of tries;
+  as the page asks, after 0.2 s × the number of tries. How they submit is --client: `raw`
+  (the default) writes every prepared request at once on its own connection, opened before
+  the release, and reads the answers in one thread (`fire`: little CPU, so the figures are
+  the server's); `threads` is the client of the first measurements, a thread and
+  `http.client` per browser (200 Python threads that take a good part of a small machine's
+  CPU from the server they measure);
 - one more client reads the home page: 30 times one after another before the burst (idle),
   then, for as long as the burst lasts, a new request every --interval seconds (0.1) whether
   or not the last one was answered, as visitors arriving at random moments would. (A client
@@ -39,6 +45,7 @@ import argparse
 import http.client
 import os
 import re
+import selectors
 import signal
 import socket
 import subprocess
@@ -296,8 +303,95 @@ def timed_get(port: int, path: str) -> float:
     return time.perf_counter() - started
 
 
-def rush(port: int, signup_port: int, public_id: str, n: int, interval: float, pids: list[int]):
-    """Sign-ups go to `signup_port`, the home page to `port`."""
+def signup_form(i: int, token: str) -> dict:
+    return {
+        "name": f"Person {i}", "email": f"rush{i}@example.se", "sector": "region",
+        "municipality": "halmstad", "consent": "y", "csrf_token": token,
+    }  # fmt: skip
+
+
+def raw_post(path: str, form: dict, cookies: dict[str, str]) -> bytes:
+    """The whole HTTP request of one sign-up, ready to send."""
+    body = urlencode(form).encode()
+    cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        f"Cookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+def connect(port: int) -> socket.socket:
+    connection = socket.create_connection(("127.0.0.1", port), timeout=REQUEST_TIMEOUT)
+    connection.setblocking(False)
+    return connection
+
+
+def fire(port: int, sockets: list[socket.socket], requests: list[bytes]):
+    """The light client: every request written at once on its own open connection (one
+    per browser, connected before the release), the answers read by one thread with
+    `selectors`; a 503 is sent again on a new connection after 0.2 s × its tries. Returns
+    [(status, retries, time of the answer)] like the threads' client, at a fraction of its
+    CPU: the measurement is the server's, not the client's."""
+    n = len(requests)
+    outcomes: list[tuple[int, int, float]] = [(0, 0, 0.0)] * n
+    retries = [0] * n
+    buffers = [b""] * n
+    waiting: list[tuple[float, int]] = []  # (when, i) of 503s to send again
+    selector = selectors.DefaultSelector()
+
+    def send(i: int, connection: socket.socket) -> None:
+        connection.setblocking(True)
+        connection.sendall(requests[i])
+        connection.setblocking(False)
+        buffers[i] = b""
+        selector.register(connection, selectors.EVENT_READ, i)
+
+    for i, connection in enumerate(sockets):
+        send(i, connection)
+    open_count = n
+    deadline = time.monotonic() + REQUEST_TIMEOUT * 2
+    while open_count or waiting:
+        if time.monotonic() > deadline:
+            raise RuntimeError("sign-ups not answered in time")
+        timeout = 1.0
+        if waiting:
+            waiting.sort()
+            timeout = max(0.0, waiting[0][0] - time.perf_counter())
+        for key, _mask in selector.select(timeout):
+            i, connection = key.data, key.fileobj
+            chunk = connection.recv(65536)
+            buffers[i] += chunk
+            if chunk:
+                continue
+            selector.unregister(connection)
+            connection.close()
+            status = int(buffers[i].split(b" ", 2)[1]) if buffers[i] else 0
+            if status == 503 and retries[i] < MAX_RETRIES:
+                retries[i] += 1
+                waiting.append((time.perf_counter() + 0.2 * retries[i], i))
+            else:
+                outcomes[i] = (status, retries[i], time.perf_counter())
+                open_count -= 1
+        while waiting and waiting[0][0] <= time.perf_counter():
+            _when, i = waiting.pop(0)
+            send(i, connect(port))
+    selector.close()
+    return outcomes
+
+
+def rush(
+    port: int,
+    signup_port: int,
+    public_id: str,
+    n: int,
+    interval: float,
+    pids: list[int],
+    client: str = "raw",
+):
+    """Sign-ups go to `signup_port`, the home page to `port`; `client` is "raw" (`fire`) or
+    "threads" (a thread per browser, http.client)."""
     path = f"/evenemang/{public_id}/anmalan?lang=en"
     browsers = [Browser(signup_port) for _ in range(n)]
     tokens: list[str] = [""] * n
@@ -319,10 +413,7 @@ def rush(port: int, signup_port: int, public_id: str, n: int, interval: float, p
     outcomes: list[tuple[int, int, float]] = [(0, 0, 0.0)] * n
 
     def sign_up(i: int) -> None:
-        data = {
-            "name": f"Person {i}", "email": f"rush{i}@example.se", "sector": "region",
-            "municipality": "halmstad", "consent": "y", "csrf_token": tokens[i],
-        }  # fmt: skip
+        data = signup_form(i, tokens[i])
         start.wait(timeout=REQUEST_TIMEOUT)
         retries = 0
         while True:
@@ -342,18 +433,31 @@ def rush(port: int, signup_port: int, public_id: str, n: int, interval: float, p
                 visits.append(visitors.submit(timed_get, port, "/"))
         burst.extend(visit.result() for visit in visits)
 
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        futures = [pool.submit(sign_up, i) for i in range(n)]
+    if client == "raw":
+        forms = [signup_form(i, tokens[i]) for i in range(n)]
+        requests = [raw_post(path, forms[i], browsers[i].cookies) for i in range(n)]
+        sockets = [connect(signup_port) for _ in range(n)]
         reader = threading.Thread(target=read_home)
         cpu_before = cpu_seconds(pids)
-        start.wait(timeout=REQUEST_TIMEOUT)
         released = time.perf_counter()
         reader.start()
-        for future in futures:
-            future.result()
+        outcomes = fire(signup_port, sockets, requests)
         cpu = cpu_seconds(pids) - cpu_before
         done.set()
         reader.join()
+    else:
+        with ThreadPoolExecutor(max_workers=n) as pool:
+            futures = [pool.submit(sign_up, i) for i in range(n)]
+            reader = threading.Thread(target=read_home)
+            cpu_before = cpu_seconds(pids)
+            start.wait(timeout=REQUEST_TIMEOUT)
+            released = time.perf_counter()
+            reader.start()
+            for future in futures:
+                future.result()
+            cpu = cpu_seconds(pids) - cpu_before
+            done.set()
+            reader.join()
     seconds = max(finished for _status, _retries, finished in outcomes) - released
     succeeded = sum(1 for status, _r, _f in outcomes if status == 302)
     retries = sum(r for _s, r, _f in outcomes)
@@ -417,7 +521,7 @@ def measure(args, database: str, spec: str, url: str, workdir: Path) -> Result:
             servers.append(start_gunicorn(args.tree, url, Setup.parse(part), workdir / str(number)))
         pids = [pid for _process, _port, server_pids in servers for pid in server_pids]
         seconds, succeeded, retries, failures, idle, burst, cpu = rush(
-            servers[0][1], servers[-1][1], public_id, args.n, args.interval, pids
+            servers[0][1], servers[-1][1], public_id, args.n, args.interval, pids, args.client
         )
     finally:
         for process, _port, _pids in servers:
@@ -442,9 +546,15 @@ def main() -> None:
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--interval", type=float, default=0.1, help="between home page visits")
+    parser.add_argument(
+        "--client", choices=["raw", "threads"], default="raw",
+        help="raw: all sign-ups sent at once from one thread (light); threads: a thread and "
+        "http.client per browser (the client of the first measurements, heavy on CPU)",
+    )  # fmt: skip
     args = parser.parse_args()
     args.tree = args.tree.resolve()
-    print(f"tree: {args.tree}  N={args.n}  seats={args.seats}  load: {os.getloadavg()}")
+    print(f"tree: {args.tree}  N={args.n}  seats={args.seats}  client: {args.client}  "
+          f"load: {os.getloadavg()}")  # fmt: skip
     print(HEADER, flush=True)
     for _ in range(args.repeat):
         for database in args.databases:

@@ -4,7 +4,7 @@ that tell a busy or unreachable database apart from a fault in the code."""
 from functools import partial
 
 from flask import Flask, current_app
-from sqlalchemy import event, inspect, text
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -17,7 +17,13 @@ POSTGRESQL_LOCK_SQLSTATES = frozenset({"55P03", "40P01"})
 SQLITE_LOCK_CODES = frozenset({5, 6})
 
 
-def _configure_sqlite(dbapi_connection, connection_record, *, busy_timeout_ms: int) -> None:
+# The values of SQLITE_SYNCHRONOUS allowed (OFF is not: a machine crash could corrupt the file).
+SQLITE_SYNCHRONOUS_LEVELS = ("NORMAL", "FULL", "EXTRA")
+
+
+def _configure_sqlite(
+    dbapi_connection, connection_record, *, busy_timeout_ms: int, synchronous: str
+) -> None:
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
@@ -25,6 +31,8 @@ def _configure_sqlite(dbapi_connection, connection_record, *, busy_timeout_ms: i
         # wait for readers to finish.
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.fetchall()
+        # After journal_mode: with WAL, NORMAL syncs at checkpoints only (SQLITE_SYNCHRONOUS).
+        cursor.execute(f"PRAGMA synchronous = {synchronous}")
     finally:
         cursor.close()
 
@@ -48,7 +56,16 @@ def init_app(app: Flask) -> None:
         # giving up. Registrations are serialised per database on SQLite, so a burst of
         # sign-ups queues here instead of failing.
         wait = app.config["SQLITE_BUSY_TIMEOUT_MS"]
-        event.listen(engine, "connect", partial(_configure_sqlite, busy_timeout_ms=wait))
+        synchronous = str(app.config["SQLITE_SYNCHRONOUS"]).upper()
+        if synchronous not in SQLITE_SYNCHRONOUS_LEVELS:
+            raise RuntimeError(
+                f"SQLITE_SYNCHRONOUS is {app.config['SQLITE_SYNCHRONOUS']!r}: it must be one of "
+                f"{', '.join(SQLITE_SYNCHRONOUS_LEVELS)}."
+            )
+        event.listen(
+            engine, "connect",
+            partial(_configure_sqlite, busy_timeout_ms=wait, synchronous=synchronous),
+        )  # fmt: skip
         event.listen(engine, "checkin", partial(_restore_busy_timeout, busy_timeout_ms=wait))
 
 
@@ -59,11 +76,14 @@ def set_lock_timeout(session, milliseconds: int) -> None:
     PostgreSQL: `lock_timeout` for this transaction only. SQLite: the connection's busy
     timeout, restored when the connection goes back to the pool."""
     milliseconds = int(milliseconds)
-    dialect = session.get_bind().dialect.name
+    # The connection's own execute: these are driver statements, with nothing for the ORM
+    # to do (every sign-up runs one).
+    connection = session.connection()
+    dialect = connection.dialect.name
     if dialect == "postgresql":
-        session.execute(text(f"SET LOCAL lock_timeout = {milliseconds}"))
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = {milliseconds}")
     elif dialect == "sqlite":
-        session.execute(text(f"PRAGMA busy_timeout = {milliseconds}"))
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {milliseconds}")
 
 
 def bound_lock_waits(session) -> None:
