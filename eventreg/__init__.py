@@ -20,8 +20,10 @@ def create_app(config: dict | None = None) -> Flask:
     )
     load_config(app, config)
     check_production_settings(app)
-    register_proxy_fix(app)
     register_extensions(app)
+    # After the extensions: the proxy fix wraps the page cache's WSGI layer (pagecache.py),
+    # which then sees the client's scheme and address as Flask does.
+    register_proxy_fix(app)
     register_blueprints(app)
     register_commands(app)
     register_errorhandlers(app)

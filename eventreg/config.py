@@ -34,6 +34,7 @@ ENV_SETTINGS = {
     "EVENTREG_SESSION_ABSOLUTE_TIMEOUT": "SESSION_ABSOLUTE_TIMEOUT",
     "DATABASE_CONNECT_TIMEOUT": "DATABASE_CONNECT_TIMEOUT",
     "DATABASE_STATEMENT_TIMEOUT_MS": "DATABASE_STATEMENT_TIMEOUT_MS",
+    "EVENTREG_SQLITE_SYNCHRONOUS": "SQLITE_SYNCHRONOUS",
     "EVENTREG_SITE_NAME": "SITE_NAME",
     "EVENTREG_MAIL_SENDER_NAME": "MAIL_SENDER_NAME",
 }
@@ -58,6 +59,13 @@ class Defaults:
     REGISTRATION_LOCK_TIMEOUT_MS = 10_000
     # SQLite: how long a writer waits for another to finish (a burst of sign-ups queues).
     SQLITE_BUSY_TIMEOUT_MS = 30_000
+    # SQLite's `PRAGMA synchronous` (WAL mode): NORMAL writes a commit to the disk at
+    # checkpoints, not at every commit. A crash of the app or its worker loses nothing; a
+    # power cut or crash of the machine may lose the last commits before it (the database
+    # stays consistent). FULL (or EXTRA) waits for the disk at every commit: about 3 ms more
+    # for each sign-up, all of it while the database's write lock is held. See README,
+    # Production.
+    SQLITE_SYNCHRONOUS = "NORMAL"
     # The Retry-After of the 503 answers to a busy or unreachable database, in seconds.
     RETRY_AFTER_SECONDS = 30
     # Sign-ups per client address. Generous, because colleagues behind one office address
@@ -169,6 +177,8 @@ class Defaults:
     # are kept (None: instance/materials). The upload page alone accepts a request this big
     # (plus its form); a proxy in front needs the same limit for it (see README).
     MATERIAL_MAX_BYTES = 20 * 1024 * 1024
+    # An event's own questions on its registration form: a few, so the form stays short.
+    QUESTIONS_PER_EVENT = 5
     MATERIALS_DIR = None
     # Feedback requests go out the day after an event at this hour (Swedish time), at the
     # latest FEEDBACK_REQUEST_LATEST_DAYS after it ended (a worker that was down does not

@@ -5,8 +5,10 @@ Dates are relative to today so the demo always has upcoming (and some past) even
 
 from datetime import UTC, date, datetime, time, timedelta
 
+from sqlalchemy import func, select
+
 from .extensions import db
-from .models import Event, EventStatus, Organisation, Resource, Speaker, Theme
+from .models import Event, EventSeries, EventStatus, Organisation, Resource, Speaker, Theme
 from .models.types import LOCAL_TZ
 from .text import slugify
 
@@ -244,8 +246,9 @@ def load_demo_data(today: date | None = None) -> str:
     registrations = _add_demo_registrations()
     return (
         f"{len(themes)} themes, {len(organisations)} organisations, "
-        f"{len(EVENTS) + len(OTHER_REGISTRATION_EVENTS) + 1} events, "
-        f"{len(DEMO_USERS)} users, {registrations} registrations"
+        f"{db.session.scalar(select(func.count(Event.id)))} events, "
+        f"{len(DEMO_USERS) + len(DEMO_CO_ORGANISER_USERS)} users, "
+        f"{registrations} registrations"
     )
 
 
@@ -338,6 +341,8 @@ DEMO_REGISTRATIONS = {
     ),
     "Hälsoskillnader i Halland – vad säger siffrorna?": ([1, 0, 9, 11, 12, 3], [], [12]),
     "Språkcafé som metod": ([2, 6, 11, 4, 8, 14, 15, 7], [], [6, 14]),
+    # The joint event: Länsstyrelsen's demo organiser sees these as figures, not names.
+    "Etablering i Halland: så samverkar region och länsstyrelse": ([9, 0, 4, 14], [], []),
 }  # fmt: skip
 
 
@@ -393,21 +398,268 @@ def _add_demo_registrations() -> int:
 # The content model's demo events, one function each (filled in by the parts that need them).
 
 
+TRANSLATED_EVENT_TITLE = "Hälsoinformation för nyanlända: så fungerar vården i Halland"
+# (language, title, summary, description): the demo event's text in other languages.
+TRANSLATED_EVENT_TEXTS = (
+    ("ar", "معلومات صحية للقادمين الجدد: كيف تعمل الرعاية الصحية في هالاند",
+     "لقاء باللغة العربية حول الرعاية الصحية في السويد: متى تتصل بالرقم 1177، وكيف تحجز "
+     "موعدًا في المركز الصحي، وحقك في الحصول على مترجم.",
+     "تدعوك منطقة هالاند إلى لقاء معلومات عن الرعاية الصحية في السويد.\n\n"
+     "**سنتحدث عن:**\n\n"
+     "- متى تتصل بالرقم 1177 ومتى تذهب إلى الطوارئ\n"
+     "- كيف تحجز موعدًا في المركز الصحي\n"
+     "- رعاية الأسنان ورعاية الأم والطفل\n"
+     "- حقك في مترجم مجاني عند زيارة الطبيب\n\n"
+     "يمكنك طرح الأسئلة باللغة العربية. اللقاء مجاني، ويجب التسجيل مسبقًا."),
+    ("sv-x-lattlast", "Information om vården i Halland för dig som är ny i Sverige",
+     "Vi berättar hur vården fungerar. Du får veta hur du ringer 1177 och hur du får tid "
+     "hos en läkare.",
+     "Är du ny i Sverige? Vill du veta mer om vården?\n\n"
+     "Kom till vårt möte. Vi pratar om:\n\n"
+     "- när du ska ringa 1177\n"
+     "- hur du får tid på vårdcentralen\n"
+     "- tandvård\n"
+     "- vård för mammor och barn\n\n"
+     "Du har rätt till tolk när du går till läkaren. Tolken kostar inget.\n\n"
+     "Det finns tolk till arabiska på mötet. Mötet är gratis. "
+     "Du måste anmäla dig innan."),
+)  # fmt: skip
+
+
 def _add_demo_translated_event(today: date, organisations: dict, themes: dict) -> None:
     """An event described in Swedish, Arabic and easy-to-read Swedish."""
+    from sqlalchemy import select
+
+    from .models import ContentLanguage, EventTranslation
+    from .services.translations import add_missing_seed_languages
+
+    add_missing_seed_languages()
+    languages = {language.code: language for language in db.session.scalars(
+        select(ContentLanguage))}  # fmt: skip
+    start = _local(today + timedelta(days=16), 17)
+    event = Event(
+        title=TRANSLATED_EVENT_TITLE, slug=slugify(TRANSLATED_EVENT_TITLE), format="lecture",
+        summary="En informationsträff om hälso- och sjukvården i Sverige: när du ringer 1177, "
+        "hur du bokar tid på vårdcentralen och din rätt till tolk.",
+        description="Region Halland bjuder in till en träff om hur hälso- och sjukvården "
+        "fungerar i Sverige.\n\n**Vi går igenom:**\n\n"
+        "- när du ringer 1177 och när du åker till akuten\n"
+        "- hur du bokar tid på vårdcentralen\n"
+        "- tandvård, mödra- och barnhälsovård\n"
+        "- rätten till kostnadsfri tolk vid vårdbesök\n\n"
+        "Det går att ställa frågor på arabiska. Träffen är kostnadsfri; anmäl dig i förväg.",
+        audience="Nyanlända i Halland och de som möter dem",
+        start_dt=start, end_dt=start + timedelta(hours=2),
+        venue_name="Stadsbiblioteket Halmstad", address="Axel Olssons gata 2",
+        municipality="halmstad", capacity=40, registration_closes_dt=start - timedelta(days=1),
+        step_free_access=True, hearing_loop=True,
+        interpretation_available=True, interpretation_note="Tolk till arabiska finns på plats.",
+        status=EventStatus.PUBLISHED, organisation=organisations["region-halland"],
+        contact_email="integration@region-halland.example.se",
+        themes=[themes["jamlik-halsa-och-vard"]],
+        translations=[
+            EventTranslation(code=code, language=languages[code], title=title, summary=summary,
+                             description=description)
+            for code, title, summary, description in TRANSLATED_EVENT_TEXTS
+        ],
+    )  # fmt: skip
+    event.language_codes = ["sv", "ar"]
+    db.session.add(event)
+
+
+COURSE_TITLE = "Kort utbildning: Mångfald i rekrytering"
 
 
 def _add_demo_course(today: date, organisations: dict, themes: dict) -> None:
-    """A short course of three sessions under one registration."""
+    """A short course of three sessions under one registration: three afternoons a week
+    apart, the last at another venue, with a few people registered."""
+    from sqlalchemy import delete
+
+    from .models import EventSession, OutboxEmail
+    from .services import registrations
+    from .services.registrations import AttendeeDetails
+
+    afternoons = [_local(today + timedelta(days=12 + 7 * week), 13) for week in range(3)]
+    event = Event(
+        title=COURSE_TITLE, slug=slugify(COURSE_TITLE), format="short_course",
+        summary="Tre eftermiddagar för chefer och rekryterare om att rekrytera kompetens "
+        "bland nyanlända och utrikes födda: en plats för hela utbildningen.",
+        description=DESCRIPTION, audience="Chefer, HR och rekryterare",
+        start_dt=afternoons[0], end_dt=afternoons[-1] + timedelta(hours=3),
+        venue_name="Kungsbacka stadshus", address="Stadshusplatsen 1",
+        municipality="kungsbacka", capacity=25,
+        registration_closes_dt=afternoons[0] - timedelta(days=2),
+        step_free_access=True, hearing_loop=True,
+        status=EventStatus.PUBLISHED, organisation=organisations["kungsbacka-kommun"],
+        themes=[themes["mangfald-i-rekrytering"], themes["arbete-och-kompetensforsorjning"]],
+        sessions=[
+            EventSession(position=1, start_dt=afternoons[0],
+                         end_dt=afternoons[0] + timedelta(hours=3),
+                         note="Fördomar och kompetens: vad säger forskningen?"),
+            EventSession(position=2, start_dt=afternoons[1],
+                         end_dt=afternoons[1] + timedelta(hours=3),
+                         note="Annonsen och intervjun: övningar i par."),
+            EventSession(position=3, start_dt=afternoons[2],
+                         end_dt=afternoons[2] + timedelta(hours=3),
+                         venue_name="Arbetsförmedlingen Kungsbacka",
+                         address="Storgatan 39",
+                         note="Studiebesök och erfarenheter från arbetsgivare."),
+        ],
+    )  # fmt: skip
+    event.language_codes = ["sv"]
+    db.session.add(event)
+    db.session.flush()
+    created = []
+    for arrival, person in enumerate((0, 2, 5, 9)):
+        name, email, organisation, sector, municipality, locale, *_rest = DEMO_ATTENDEES[person]
+        details = AttendeeDetails(name=name, email=email, organisation=organisation,
+                                  sector=sector, municipality=municipality)  # fmt: skip
+        registered_dt = datetime.now(UTC) - timedelta(hours=30 * (4 - arrival))
+        created.append(
+            registrations.register(event, details, locale=locale, now=registered_dt).registration
+        )
+    # As for the other demo registrations: nobody is emailed about them.
+    db.session.execute(
+        delete(OutboxEmail).where(OutboxEmail.registration_id.in_([r.id for r in created]))
+    )
+    db.session.flush()
 
 
 def _add_demo_series(today: date, organisations: dict, themes: dict) -> None:
     """A lecture series with past and coming parts."""
+    series = EventSeries(
+        title="Föreläsningsserie: Jämlik hälsa, våren",
+        slug=slugify("Föreläsningsserie: Jämlik hälsa, våren"),
+        description="Fyra föreläsningar under terminen om hälsa på lika villkor för alla som "
+        "bor i Halland, oavsett om man är född här eller nyanländ.\n\n"
+        "Kom till en eller alla: varje föreläsning står på egen hand.",
+        organisation=organisations["region-halland"],
+    )
+    lectures = (
+        (-14, "Hälsa och migration: vad vet vi?"),
+        (7, "Vårdens tillgänglighet för nyanlända"),
+        (21, "Psykisk hälsa efter flykt"),
+        (35, "Tolk i vården: rätt och praktik"),
+    )
+    for days, title in lectures:
+        start = _local(today + timedelta(days=days), 13)
+        event = Event(
+            title=title, slug=slugify(title),
+            summary="En del av föreläsningsserien om jämlik hälsa.",
+            description=DESCRIPTION, format="lecture", start_dt=start,
+            end_dt=start + timedelta(hours=1, minutes=30), venue_name="Regionens hus",
+            address="Södra vägen 9", municipality="halmstad", capacity=80,
+            status=EventStatus.PUBLISHED, organisation=organisations["region-halland"],
+            themes=[themes["jamlik-halsa-och-vard"]], series=series,
+            contact_email="folkhalsa@region-halland.example.se",
+        )  # fmt: skip
+        event.language_codes = ["sv"]
+        db.session.add(event)
+    db.session.flush()
+
+
+JOINT_EVENT_TITLE = "Etablering i Halland: så samverkar region och länsstyrelse"
+# An organiser of the co-organising organisation, to see the joint event read only (for a
+# local demo only: the password is public).
+DEMO_CO_ORGANISER_USERS = [
+    ("organiser@lansstyrelsen.example", "Demo Organiser (Länsstyrelsen i Hallands län)",
+     "demo-organiser-password", False),
+]  # fmt: skip
 
 
 def _add_demo_joint_event(today: date, organisations: dict, themes: dict) -> None:
-    """An event of Region Halland with Länsstyrelsen as co-organiser."""
+    """An event of Region Halland with Länsstyrelsen as co-organiser, and an organiser of
+    Länsstyrelsen who sees it (and its figures) but cannot edit it."""
+    from .models import Membership, User
+
+    start = _local(today + timedelta(days=24), 9)
+    event = Event(
+        title=JOINT_EVENT_TITLE, slug=slugify(JOINT_EVENT_TITLE), format="seminar",
+        summary="Region Halland och Länsstyrelsen berättar om hur de tillsammans med "
+        "kommunerna stöttar nyanlända på vägen till arbete och utbildning.",
+        description=DESCRIPTION, start_dt=start, end_dt=start + timedelta(hours=3),
+        venue_name="Länsstyrelsens hus", address="Slottsgatan 2", municipality="halmstad",
+        capacity=60, registration_closes_dt=start - timedelta(days=2),
+        step_free_access=True, hearing_loop=True,
+        status=EventStatus.PUBLISHED, organisation=organisations["region-halland"],
+        co_organisers=[organisations["lansstyrelsen-halland"]],
+        contact_email="integration@region-halland.example.se",
+        themes=[themes["arbete-och-kompetensforsorjning"]],
+        speakers=[Speaker(name="Amina Yusuf", affiliation="Region Halland", position=0),
+                  Speaker(name="Maria Andersson", affiliation="Länsstyrelsen i Hallands län",
+                          position=1)],
+    )  # fmt: skip
+    event.language_codes = ["sv"]
+    db.session.add(event)
+    for email, name, password, is_admin in DEMO_CO_ORGANISER_USERS:
+        user = User(email=email, name=name, is_admin=is_admin)
+        user.set_password(password)
+        user.memberships.append(Membership(organisation=organisations["lansstyrelsen-halland"]))
+        db.session.add(user)
+    db.session.flush()
 
 
 def _add_demo_questions(today: date, organisations: dict, themes: dict) -> None:
     """An event whose registration form asks a few questions of its own."""
+    from sqlalchemy import delete
+
+    from .models import OutboxEmail, RegistrationQuestion
+    from .services import registrations
+    from .services.registrations import AttendeeDetails
+
+    start = _local(today + timedelta(days=38), 13)
+    title = "Samverkan kring nyanländas hälsa – arbetsmöte"
+    event = Event(
+        title=title, slug=slugify(title), format="workshop",
+        summary="Ett arbetsmöte för er som möter nyanlända i vården, skolan och socialtjänsten.",
+        description=DESCRIPTION, start_dt=start, end_dt=start + timedelta(hours=3),
+        venue_name="Regionens hus", address="Slottsgatan 2", municipality="halmstad",
+        capacity=40, registration_closes_dt=start - timedelta(days=2),
+        status=EventStatus.PUBLISHED, organisation=organisations["region-halland"],
+        contact_email="integration@region-halland.example.se",
+        themes=[themes["jamlik-halsa-och-vard"]],
+    )  # fmt: skip
+    event.language_codes = ["sv"]
+    db.session.add(event)
+    db.session.flush()
+    asked = [
+        RegistrationQuestion(
+            event_id=event.id, position=0, kind="choice", is_required=True,
+            label="Vilken verksamhet arbetar du i?",
+            choices="Hälso- och sjukvård\nSkola\nSocialtjänst\nAnnat",
+        ),
+        RegistrationQuestion(
+            event_id=event.id, position=1, kind="yes_no", label="Vill du ha intyg?",
+            help_text="Intyget skickas med e-post efter arbetsmötet.", choices="",
+        ),
+        RegistrationQuestion(
+            event_id=event.id, position=2, kind="text", label="Något du vill att vi tar upp?",
+            choices="",
+        ),
+    ]  # fmt: skip
+    db.session.add_all(asked)
+    db.session.flush()
+    choice, certificate, topic = (question.id for question in asked)
+    answered = [
+        (0, {choice: "Socialtjänst", certificate: "yes"}),
+        (1, {choice: "Hälso- och sjukvård", certificate: "no",
+             topic: "Tolkning vid första besöket"}),
+        (2, {choice: "Skola", certificate: "yes"}),
+        (6, {choice: "Hälso- och sjukvård"}),
+    ]  # fmt: skip
+    created = []
+    for arrival, (person, answers) in enumerate(answered):
+        name, email, organisation, sector, municipality, locale, *_rest = DEMO_ATTENDEES[person]
+        details = AttendeeDetails(
+            name=name, email=email, organisation=organisation, sector=sector,
+            municipality=municipality, answers=answers,
+        )  # fmt: skip
+        registered_dt = datetime.now(UTC) - timedelta(hours=20 * (len(answered) - arrival))
+        created.append(
+            registrations.register(event, details, locale=locale, now=registered_dt).registration
+        )
+    # As for the other demo registrations: nobody is emailed about them.
+    db.session.execute(
+        delete(OutboxEmail).where(OutboxEmail.registration_id.in_([r.id for r in created]))
+    )
+    db.session.flush()

@@ -12,11 +12,19 @@ LOCALE_PARAM = "lang"
 def select_locale() -> str:
     if not has_request_context():  # CLI commands and background sending: the default
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    supported = current_app.config["LANGUAGES"]
-    for candidate in (request.args.get(LOCALE_PARAM), request.cookies.get(LOCALE_COOKIE)):
-        if candidate in supported:
+    return locale_from(
+        request.args.get(LOCALE_PARAM), request.cookies.get(LOCALE_COOKIE), current_app.config
+    )
+
+
+def locale_from(chosen: str | None, remembered: str | None, config) -> str:
+    """The language of a request from ?lang= and the lang cookie. Also used without a
+    request context by the page cache's WSGI layer (pagecache.CachedResponses), which must
+    pick the same language as the pages do."""
+    for candidate in (chosen, remembered):
+        if candidate in config["LANGUAGES"]:
             return candidate
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    return config["BABEL_DEFAULT_LOCALE"]
 
 
 def _remember_locale(response):

@@ -4,6 +4,7 @@ import inspect
 from datetime import datetime
 from urllib.parse import urlencode
 
+from babel.lists import format_list
 from flask import request, url_for
 from flask_babel import format_date, format_datetime, format_time
 from flask_babel import gettext as _
@@ -11,6 +12,7 @@ from markupsafe import Markup, escape
 
 from . import vocab
 from .i18n import LOCALE_PARAM, current_language
+from .models.translations import TextPart, event_text, text_versions
 from .text import render_markdown
 
 # One way to write dates in both languages, day before month as in Swedish: "tisdag
@@ -40,6 +42,21 @@ def event_when(start: datetime, end: datetime) -> str:
     return f"{format_datetime(start, DATE_TIME_FORMAT)} – {format_datetime(end, DATE_TIME_FORMAT)}"
 
 
+def event_organisers(event) -> str:
+    """Who arranges the event, as plain text for pages, feeds and emails: "Region Halland",
+    or "Region Halland in cooperation with Länsstyrelsen i Hallands län" (the responsible
+    organisation first, then the co-organisers, "A, B and C" in the reader's language)."""
+    if not event.co_organisers:
+        return event.organisation.name
+    return _(
+        "%(organisation)s in cooperation with %(co_organisers)s",
+        organisation=event.organisation.name,
+        co_organisers=format_list(
+            [o.name for o in event.co_organisers], locale=current_language()
+        ),
+    )
+
+
 def lang_attr(language: str = CONTENT_LANGUAGE) -> Markup:
     """` lang="sv"` on an element whose text is in another language than the page (WCAG
     3.1.2), so a screen reader pronounces it right; nothing when the languages agree."""
@@ -53,6 +70,24 @@ def in_language(text: str, language: str = CONTENT_LANGUAGE) -> Markup:
     if language == current_language():
         return escape(text)
     return Markup('<span lang="%s">%s</span>') % (language, text)
+
+
+def text_attrs(part: TextPart) -> Markup:
+    """` lang="ar" dir="rtl"` for a block of an event's text (models.translations.event_text):
+    its language where it is not the page's, and the direction of right-to-left writing."""
+    attrs = lang_attr(part.lang)
+    if part.dir == "rtl":
+        attrs += Markup(' dir="rtl"')
+    return attrs
+
+
+def in_text(part: TextPart) -> Markup:
+    """A block of an event's text, escaped, in a `<span lang dir>` when its language is not
+    the page's or it is written right to left (as `in_language`)."""
+    attrs = text_attrs(part)
+    if not attrs:
+        return escape(part.text)
+    return Markup("<span%s>%s</span>") % (attrs, part.text)
 
 
 def map_url(event) -> str | None:
@@ -101,11 +136,16 @@ def url_for_language(language: str) -> str:
 def init_app(app) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["when"] = lambda event: event_when(event.start_dt, event.end_dt)
+    app.jinja_env.filters["organisers"] = event_organisers
     app.jinja_env.filters["short_date"] = lambda value: format_date(value, SHORT_DATE_FORMAT)
     app.jinja_env.globals.update(
         vocab=vocab,
         lang_attr=lang_attr,
         in_language=in_language,
+        text_attrs=text_attrs,
+        in_text=in_text,
+        event_text=event_text,
+        text_versions=text_versions,
         map_url=map_url,
         url_for_language=url_for_language,
         current_args=current_args,

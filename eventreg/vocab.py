@@ -25,6 +25,8 @@ FORMATS = {
     "lecture": _l("Lecture"),
     "workshop": _l("Workshop"),
     "webinar": _l("Webinar"),
+    # Usually several sessions under one registration (models.sessions), but not necessarily.
+    "short_course": _l("Short course"),
 }
 
 # ISO 639 codes of the languages events are held in.
@@ -76,6 +78,14 @@ MATERIAL_KINDS = {
 }
 
 # The feedback form's answers (models.feedback).
+# The kinds of question an organiser can add to an event's registration form
+# (models.questions.QUESTION_KINDS).
+QUESTION_KINDS = {
+    "text": _l("Short text"),
+    "choice": _l("One of a few choices"),
+    "yes_no": _l("Yes or no"),
+}
+
 FEEDBACK_USEFULNESS = {
     "yes": _l("Yes"),
     "partly": _l("Partly"),

@@ -340,6 +340,7 @@ def test_openapi_document_is_valid_openapi_3_1(client):
     assert set(document["paths"]) == {
         "/api/v1/events", "/api/v1/events/{public_id}", "/api/v1/themes",
         "/api/v1/organisations", "/api/v1/municipalities", "/api/v1/statistics",
+        "/api/v1/series", "/api/v1/series/{public_id}",
     }  # fmt: skip
     parameters = {p["name"] for p in document["paths"]["/api/v1/events"]["get"]["parameters"]}
     # The event list's own filters, read from its form.

@@ -12,10 +12,26 @@ from icalendar import Calendar
 
 from eventreg.extensions import db
 from eventreg.feeds.views import CACHE_EXTENSION
-from eventreg.models import ATTENDEE_VISIBLE_FIELDS, Event, Speaker
+from eventreg.models import (
+    ATTENDEE_VISIBLE_FIELDS,
+    Event,
+    EventSeries,
+    EventSession,
+    Speaker,
+)
 from eventreg.services import events as event_service
 from eventreg.services.events import EventData
 from tests.factories import make_event, make_organisation, make_theme, make_user
+
+
+def _new_series_id(event: Event) -> int:
+    """A series of the event's organisation (the only kind it may join)."""
+    series = EventSeries(organisation_id=event.organisation_id, title="Vårens föreläsningar",
+                         slug="varens-forelasningar")  # fmt: skip
+    db.session.add(series)
+    db.session.flush()
+    return series.id
+
 
 # field → the new value, from the event as made by make_event (published, halmstad, a
 # seminar a week ahead, no online link).
@@ -37,9 +53,17 @@ VISIBLE_CHANGES = {
     "organisation_id": lambda event: make_organisation().id,
     "themes": lambda event: [make_theme()],
     "speakers": lambda event: [Speaker(name="Ny talare", affiliation="Region Halland")],
+    # A course's sessions are the calendar's entries (tests/test_sessions.py changes one of
+    # several; here the event gets one, so it stays one entry).
+    "sessions": lambda event: [EventSession(position=1, start_dt=event.start_dt,
+                                            end_dt=event.end_dt, note="Ta med en annons")],
+    # The description names the co-organisers ("… in cooperation with …").
+    "co_organisers": lambda event: [make_organisation(name="Länsstyrelsen i Hallands län")],
     # The description says how to register (here, elsewhere at this address, or not at all).
     "registration_mode": lambda event: "none",
     "external_registration_url": lambda event: "https://example.se/anmalan",
+    # The description names the series ("Part of the series: …").
+    "series_id": _new_series_id,
 }
 
 # Fields a calendar entry does not show (seats, the registration window, page-only text).

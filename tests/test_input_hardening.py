@@ -29,6 +29,8 @@ from eventreg.models.events import MAX_CAPACITY
 from eventreg.models.types import MAX_ROW_ID, max_length
 from eventreg.services import imports
 from eventreg.services.materials import MaterialData, add_material
+from eventreg.services.questions import QuestionData, add_question
+from eventreg.services.series import SeriesData, create_series
 from eventreg.text import render_markdown
 from tests.factories import (
     log_in,
@@ -529,6 +531,14 @@ def test_a_nul_anywhere_on_any_route_is_a_400(app, admin):
 HUGE_IDS = [str(MAX_ROW_ID + 1), "99999999999999999999", "9" * 5_000, "0"]
 
 
+def _course_session_id(event) -> int:
+    """The second session of `event`, made a course of two."""
+    from eventreg.services.sessions import SessionData, add_session
+
+    later = event.start_dt + timedelta(days=7)
+    return add_session(event, SessionData(later, later + timedelta(hours=2)), None).session.id
+
+
 def test_huge_ids_in_organiser_and_admin_addresses_are_not_found(admin, varberg):
     event = make_event(organisation=varberg, capacity=10)
     registration = make_registration(event)
@@ -537,6 +547,10 @@ def test_huge_ids_in_organiser_and_admin_addresses_are_not_found(admin, varberg)
         "event_id": event.id, "registration_id": registration.id, "theme_id": theme.id,
         "resource_id": make_resource(theme=theme).id, "organisation_id": varberg.id,
         "user_id": make_user().id,
+        "question_id": add_question(event, QuestionData("text", "Fråga"), None).id,
+        "session_id": _course_session_id(event),
+        "series_id": create_series(SeriesData("Föreläsningar", varberg.id), None).id,
+        "code": "en",  # a language of event text (not an id: a huge one is just unknown)
         "material_id": add_material(
             make_event(organisation=varberg, start_dt=utcnow() - timedelta(days=2)),
             MaterialData("slides", "Bilder", "sv", url="https://example.se/b.pdf"),

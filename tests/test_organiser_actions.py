@@ -40,7 +40,16 @@ import eventreg.auth
 import eventreg.organiser
 from eventreg.extensions import db
 from eventreg.mail.notifications import render
-from eventreg.models import AuditEntry, Event, OutboxEmail, Registration, TargetGroup, User, utcnow
+from eventreg.models import (
+    AuditEntry,
+    Event,
+    EventSeries,
+    OutboxEmail,
+    Registration,
+    TargetGroup,
+    User,
+    utcnow,
+)
 from eventreg.services import attendees, audit
 from eventreg.services import events as event_service
 from eventreg.services.attendees import AttendeeRuleError, CheckInClosed
@@ -313,8 +322,13 @@ class World:
 @pytest.fixture
 def world(app) -> World:
     organisation = make_organisation(slug="varbergs-kommun", name="Varbergs kommun")
+    # Another organisation, to be offered as a co-organiser of the event form.
+    make_organisation(slug="vastra-gotalandsregionen", name="Västra Götalandsregionen")
     theme = make_theme()
     db.session.add(TargetGroup(slug="nyanlanda", name_sv="Nyanlända", name_en="Newcomers"))
+    # A series of the organisation, to be offered by the event form's "Series".
+    db.session.add(EventSeries(organisation=organisation, title="Vårens föreläsningar",
+                               slug="varens-forelasningar"))  # fmt: skip
     start = minute(utcnow()) + timedelta(days=10)
     event = make_event(organisation=organisation, capacity=None, start_dt=start,
                        municipality="online", online_url="https://example.se/webbinarium",
@@ -397,7 +411,47 @@ def _event_times() -> dict:
     }  # fmt: skip
 
 
+def _course_session_url(w) -> str:
+    """The edit page of the second session of `w.event`, made a course of two on first use
+    (every post saves the same session again, so none overlaps another)."""
+    from eventreg.models import EventSession
+
+    event = w.event
+    if not event.sessions:
+        week = timedelta(weeks=1)
+        event.sessions = [
+            EventSession(position=1, start_dt=event.start_dt, end_dt=event.end_dt),
+            EventSession(position=2, start_dt=event.start_dt + week, end_dt=event.end_dt + week),
+        ]
+        event.end_dt += week
+        db.session.commit()
+    return f"/arrangor/evenemang/{event.id}/tillfallen/{event.sessions[1].id}"
+
+
+def _session_times(w) -> dict:
+    from eventreg.models.types import utc_to_local
+
+    start = utc_to_local(w.event.start_dt + timedelta(weeks=1, days=1))
+    return {"start_dt": start.strftime("%Y-%m-%dT%H:%M"),
+            "end_dt": (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")}  # fmt: skip
+
+
+def _translation_url(w) -> str:
+    """The English text of `w.event` (the languages of event text made on first use)."""
+    from eventreg.services.translations import add_missing_seed_languages
+
+    if add_missing_seed_languages():
+        db.session.commit()
+    return f"/arrangor/evenemang/{w.event.id}/oversattningar/en"
+
+
 PAGES = {
+    "SessionForm": Page("POST", _course_session_url, _session_times),
+    "TranslationForm": Page("POST", _translation_url),
+    "QuestionForm": Page(
+        "POST", lambda w: f"/arrangor/evenemang/{w.event.id}/fragor",
+        lambda w: {"kind": "text", "label": "Vilken verksamhet arbetar du i?"},
+    ),
     "EventForm": Page(
         "POST",
         lambda w: "/arrangor/evenemang/nytt",
@@ -413,6 +467,10 @@ PAGES = {
         },
     ),
     "DuplicateEventForm": Page("POST", lambda w: f"/arrangor/evenemang/{w.event.id}/kopiera"),
+    "SeriesForm": Page(
+        "POST", lambda w: "/arrangor/serier/ny",
+        lambda w: {"organisation_id": str(w.organisation.id)},
+    ),
     "AddRegistrationForm": Page(
         "POST", lambda w: f"/arrangor/evenemang/{w.event.id}/anmalningar/ny", unique=("email",)
     ),

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eventreg.extensions import db
-from eventreg.models import utcnow
+from eventreg.models import EventSeries, utcnow
 from eventreg.services.materials import MaterialData, Upload, add_material
 from tests.factories import make_event, make_organisation, make_theme
 
@@ -31,8 +31,9 @@ EXPECTED_STATUSES = {200, 301, 304, 400, 404}
 # variable of another name fails `test_every_public_route_shows_a_page_for_real_values`
 # until a real value for it is added here (filled in by the `world` fixture).
 REAL_VALUE_SOURCES = {
-    "slug": ("theme.slug", "organisation.slug", "event.slug"),
-    "public_id": ("event.public_id", "past.public_id", "cancelled.public_id", "draft.public_id"),
+    "slug": ("theme.slug", "organisation.slug", "event.slug", "series.slug"),
+    "public_id": ("event.public_id", "past.public_id", "cancelled.public_id", "draft.public_id",
+                  "series.public_id"),
     "code": ("municipality",),
     "material_id": ("material.id",),
 }
@@ -176,6 +177,10 @@ def world():
     past = make_event(themes=[theme], start_dt=start - timedelta(days=20))
     cancelled = make_event(status="cancelled", start_dt=start + timedelta(days=5))
     draft = make_event(status="draft")
+    # A series with the upcoming event in it (its page and feeds are public routes).
+    series = EventSeries(organisation=organisation, title="Föreläsningsserie",
+                         slug="forelasningsserie")  # fmt: skip
+    event.series = series
     # A file attached to the past event (its download is a public route).
     material = add_material(past, MaterialData("slides", "Bilder", "sv"),
                             Upload("bilder.txt", b"Bilder\n"))  # fmt: skip
@@ -188,6 +193,7 @@ def world():
         "past": past,
         "cancelled": cancelled,
         "draft": draft,
+        "series": series,
     }
     real = {}
     for variable, sources in REAL_VALUE_SOURCES.items():

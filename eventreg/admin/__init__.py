@@ -20,4 +20,4 @@ def _only_admins():
 
 # The view modules add their routes to bp, so they are imported once it exists (Flask's
 # pattern for a blueprint in a package), as in organiser/__init__.py.
-from . import embedding, target_groups, views  # noqa: E402, F401
+from . import content_languages, embedding, target_groups, views  # noqa: E402, F401

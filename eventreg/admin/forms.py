@@ -8,6 +8,7 @@ from wtforms import (
     EmailField,
     IntegerField,
     PasswordField,
+    RadioField,
     SelectChoice,
     SelectField,
     StringField,
@@ -29,7 +30,7 @@ from wtforms.validators import (
 from .. import vocab
 from ..auth.forms import StrongPassword
 from ..forms import CheckboxListField, TextForm, YearsBetween, https_url, longest
-from ..models import Organisation, Resource, TargetGroup, Theme, User
+from ..models import ContentLanguage, Organisation, Resource, TargetGroup, Theme, User
 from ..models.types import MAX_ROW_ID
 
 SLUG = Regexp(
@@ -210,4 +211,35 @@ class OriginForm(TextForm):
             "Only the scheme and host, such as https://www.varberg.se (a port if the site uses "
             "one). https only; http:// is allowed for localhost and 127.0.0.1, for testing."
         ),
+    )
+
+
+class ContentLanguageForm(TextForm):
+    """A language event text may be written in (services.translations checks the rest)."""
+
+    # Given once: the edit page shows it without a field (translations refer to it).
+    code = StringField(
+        _l("Language code"),
+        validators=[DataRequired(_l("Enter the language code.")), longest(ContentLanguage.code)],
+    )
+    native_name = StringField(
+        _l("Name in the language itself"),
+        validators=[DataRequired(_l("Enter the name.")), longest(ContentLanguage.native_name)],
+    )
+    name_sv = StringField(
+        _l("Name in Swedish"),
+        validators=[DataRequired(_l("Enter the Swedish name.")), longest(ContentLanguage.name_sv)],
+    )
+    name_en = StringField(
+        _l("Name in English"),
+        validators=[DataRequired(_l("Enter the English name.")), longest(ContentLanguage.name_en)],
+    )
+    direction = RadioField(
+        _l("Direction of the writing"),
+        choices=[
+            SelectChoice("ltr", _l("Left to right")),
+            SelectChoice("rtl", _l("Right to left (Arabic, Dari, Persian …)")),
+        ],
+        default="ltr",
+        validators=[DataRequired(_l("Choose the direction of the writing."))],
     )

@@ -5,7 +5,7 @@ import secrets
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, union_all
 
 from ..extensions import db
 from ..models import (
@@ -16,8 +16,10 @@ from ..models import (
     Resource,
     Theme,
     User,
+    event_co_organiser,
     event_theme,
 )
+from ..models.events import arranged_by
 from ..models.types import max_length
 from ..models.users import normalise_email
 from ..services.audit import diff
@@ -141,18 +143,22 @@ def save_organisation(
 
 
 def event_counts() -> dict[int, int]:
-    """How many events (of any status) each organisation has; organisations without any
-    are left out."""
-    rows = db.session.execute(
-        select(Event.organisation_id, func.count()).group_by(Event.organisation_id)
-    )
+    """How many events (of any status) each organisation arranges, as the responsible
+    organisation or as a co-organiser; organisations without any are left out."""
+    arranged = union_all(
+        select(Event.organisation_id),
+        select(event_co_organiser.c.organisation_id),
+    ).subquery()
+    column = arranged.c[0]
+    rows = db.session.execute(select(column, func.count()).group_by(column))
     return dict(rows.all())
 
 
 def delete_organisation(organisation: Organisation, user: User) -> None:
-    """Remove an organisation that has no events (events are history and stay)."""
+    """Remove an organisation that arranges no events (events are history and stay, with
+    the co-organisers they name)."""
     has_events = db.session.scalar(
-        select(func.count()).select_from(Event).where(Event.organisation_id == organisation.id)
+        select(func.count()).select_from(Event).where(arranged_by({organisation.id}))
     )
     if has_events:
         raise AdminRuleError(_("The organisation has events, so it cannot be removed."))

@@ -8,10 +8,19 @@ from datetime import datetime
 from flask_babel import gettext as _
 
 from .. import vocab
+from ..feeds.ical import session_location
 from ..mail.links import absolute_url
-from ..models import Event, Organisation, RegistrationState, Theme, utcnow
+from ..models import (
+    Event,
+    EventSeries,
+    EventTranslation,
+    Organisation,
+    RegistrationState,
+    Theme,
+    utcnow,
+)
 from ..services.catalogue import all_themes
-from ..services.structured_data import event_json_ld
+from ..services.structured_data import event_json_ld, short_description
 from ..text import markdown_to_text
 from . import schemas
 
@@ -63,6 +72,13 @@ def availability(event: Event, now: datetime) -> str | None:
     return SCHEMA + "Discontinued"
 
 
+def organizer(organisation: Organisation) -> schemas.Organizer:
+    """An organisation arranging an event (without its contact address)."""
+    return schemas.Organizer(
+        identifier=organisation.slug, name=organisation.name, url=organisation.website
+    )
+
+
 def event_object(event: Event, now: datetime | None = None) -> schemas.ApiEvent:
     """An event as the API shows it. Never the contact address, registrants or, unless
     the organiser made it public, the meeting link."""
@@ -75,17 +91,16 @@ def event_object(event: Event, now: datetime | None = None) -> schemas.ApiEvent:
     return schemas.ApiEvent(
         identifier=event.public_id,
         url=page_url,
-        name=json_ld["name"],
-        description=json_ld["description"],
+        name=event.title,
+        description=short_description(event.summary, event.description),
         startDate=event.start_dt,
         endDate=event.end_dt,
         dateModified=event.updated_at,
         eventStatus=json_ld["eventStatus"],
         eventAttendanceMode=json_ld["eventAttendanceMode"],
         location=_locations(event, page_url, json_ld),
-        organizer=schemas.Organizer(
-            identifier=organisation.slug, name=organisation.name, url=organisation.website
-        ),
+        organizer=organizer(organisation),
+        coOrganizers=[organizer(o) for o in event.co_organisers],
         inLanguage=json_ld["inLanguage"],
         offers=schemas.Offer(
             availability=availability(event, now),
@@ -127,6 +142,25 @@ def event_object(event: Event, now: datetime | None = None) -> schemas.ApiEvent:
         ),
         cancellationReason=event.cancellation_reason or None if event.is_cancelled else None,
         ical=absolute_url("feeds.event_feed", public_id=event.public_id),
+        translations=[translation_object(t) for t in event.translations],
+        series=series_ref(event.series) if event.series is not None else None,
+        sessions=[
+            schemas.Session(
+                position=session.position, startDate=session.start_dt, endDate=session.end_dt,
+                location=session_location(event, session), note=session.note,
+            )
+            for session in (event.sessions if event.is_course else [])
+        ],  # fmt: skip
+    )
+
+
+def translation_object(translation: EventTranslation) -> schemas.ApiTranslation:
+    return schemas.ApiTranslation(
+        inLanguage=translation.code,
+        direction=translation.direction,
+        name=translation.title,
+        summary=translation.summary,
+        description=markdown_to_text(translation.description),
     )
 
 
@@ -188,3 +222,29 @@ def figure_names() -> dict[str, dict[str, str]]:
         "municipality": {code: str(name) for code, name in vocab.MUNICIPALITIES.items()},
         "format": {code: str(name) for code, name in vocab.FORMATS.items()},
     }
+
+
+def series_ref(series: EventSeries) -> schemas.SeriesRef:
+    return schemas.SeriesRef(
+        identifier=series.public_id,
+        name=series.title,
+        url=absolute_url("catalogue.show_series", public_id=series.public_id, slug=series.slug),
+        api=absolute_url("api.show_series", public_id=series.public_id),
+    )
+
+
+def series_object(series: EventSeries) -> schemas.ApiSeries:
+    """A public series: what its page says, and where its events and feeds are."""
+    organisation = series.organisation
+    return schemas.ApiSeries(
+        identifier=series.public_id,
+        name=series.title,
+        description=markdown_to_text(series.description),
+        url=absolute_url("catalogue.show_series", public_id=series.public_id, slug=series.slug),
+        organizer=schemas.Organizer(
+            identifier=organisation.slug, name=organisation.name, url=organisation.website
+        ),
+        events=absolute_url("api.list_events", serie=series.public_id, when="all"),
+        ical=absolute_url("feeds.series_feed", public_id=series.public_id),
+        atom=absolute_url("feeds.series_atom", public_id=series.public_id),
+    )

@@ -99,6 +99,11 @@ class EventListParameters(LanguageQuery):
         max_length=200,
         description="`next_cursor` of the previous page: continues a list in order of change.",
     )
+    serie: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_-]{1,32}$",
+        description="Only the events of this series (its `identifier`, see /series).",
+    )
 
 
 EventListQuery = create_model(
@@ -204,6 +209,36 @@ class Registration(Model):
     remainingAttendeeCapacity: int | None
 
 
+class Session(Model):
+    """One meeting of a course (several sessions under one registration)."""
+
+    position: int = Field(description="1, 2, 3 … in time order.")
+    startDate: datetime
+    endDate: datetime
+    location: str = Field(description="Where this session is held, in words.")
+    note: str
+
+
+class SeriesRef(Model):
+    """The series an event is part of (schema.org superEvent)."""
+
+    type_: Literal["EventSeries"] = Field("EventSeries", alias="@type")
+    identifier: str = Field(description="The series' permanent public id.")
+    name: str
+    url: str = Field(description="The series' public page.")
+    api: str = Field(description="The series in this API.")
+
+
+class ApiTranslation(Model):
+    """The event's text in another language than Swedish, written by the organiser."""
+
+    inLanguage: str = Field(description="A BCP 47 language tag, e.g. ar or sv-x-lattlast.")
+    direction: Literal["ltr", "rtl"] = Field(description="The direction of the writing.")
+    name: str
+    summary: str = Field(description="Empty: the Swedish summary stands.")
+    description: str = Field(description="Plain text; empty: the Swedish description stands.")
+
+
 class ApiEvent(Model):
     context: Literal["https://schema.org"] = Field("https://schema.org", alias="@context")
     type_: Literal["Event"] = Field("Event", alias="@type")
@@ -217,7 +252,11 @@ class ApiEvent(Model):
     eventStatus: str = Field(description="A schema.org EventStatusType URL.")
     eventAttendanceMode: str = Field(description="A schema.org EventAttendanceModeEnumeration URL.")
     location: list[Place | VirtualLocation]
-    organizer: Organizer
+    organizer: Organizer = Field(description="The responsible organisation.")
+    coOrganizers: list[Organizer] = Field(
+        description="Organisations arranging the event together with the responsible one, by "
+        "name (the filter `arrangor` finds an event by any of them)."
+    )
     inLanguage: list[str]
     isAccessibleForFree: Literal[True] = True
     offers: Offer | None = Field(description="None: no registration, just come.")
@@ -234,6 +273,15 @@ class ApiEvent(Model):
     registration: Registration
     cancellationReason: str | None = None
     ical: str = Field(description="The event's iCalendar file.")
+    translations: list[ApiTranslation] = Field(
+        [], description="The title, summary and description in other languages (filter "
+        "`beskriven_pa`); `name` and `description` above are the Swedish ones."
+    )
+    series: SeriesRef | None = Field(None, description="The series the event is part of.")
+    sessions: list[Session] = Field(
+        description="A course's sessions, one registration for all (empty: the event meets "
+        "once, from startDate to endDate; a course's startDate and endDate are its span)."
+    )
 
 
 class EventPage(Model):
@@ -305,3 +353,20 @@ class StatisticsResponse(Model):
     by_municipality: list[Figure]
     by_format: list[Figure]
     by_month: list[Figure]
+
+
+class ApiSeries(Model):
+    context: Literal["https://schema.org"] = Field("https://schema.org", alias="@context")
+    type_: Literal["EventSeries"] = Field("EventSeries", alias="@type")
+    identifier: str = Field(description="The series' permanent public id (filter `serie`).")
+    name: str
+    description: str = Field(description="Plain text.")
+    url: str = Field(description="The series' public page, with its past and coming parts.")
+    organizer: Organizer
+    events: str = Field(description="The API URL of the series' public events, all of them.")
+    ical: str = Field(description="The series' calendar feed (iCalendar).")
+    atom: str = Field(description="The series' Atom feed.")
+
+
+class SeriesList(Model):
+    items: list[ApiSeries]

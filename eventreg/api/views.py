@@ -5,6 +5,7 @@ the rows, builds the answer with objects.py and sends it through `_json`, which 
 ETag, Cache-Control and Content-Language and answers 304 when the client has it."""
 
 import hashlib
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from flask import current_app, g, request
@@ -17,6 +18,7 @@ from ..extensions import limiter
 from ..mail.links import absolute_url
 from ..models import utcnow
 from ..services import catalogue, open_data
+from ..services import series as series_service
 from ..services.statistics import month_name
 from . import bp, objects, schemas
 from .spec import api_spec, error_response, openapi_document, responses
@@ -98,6 +100,8 @@ def list_events():
         details = {name: [str(message) for message in messages]
                    for name, messages in form.errors.items()}  # fmt: skip
         return error_response(400, "invalid_parameters", _("The filter is not valid."), details)
+    if query.serie is not None:
+        event_filter = replace(event_filter, series=(query.serie,))
     stmt = open_data.events_stmt(event_filter, query.when)
     if query.updated_since is not None or query.cursor is not None:
         after = None
@@ -133,6 +137,28 @@ def show_event(public_id: str):
     if event is None:
         return error_response(404, "not_found", _("No public event has this identifier."))
     return _json(objects.event_object(event))
+
+
+@bp.get("/series")
+@api_spec.validate(query=schemas.LanguageQuery, resp=responses(schemas.SeriesList, 400),
+                   tags=["series"])  # fmt: skip
+def list_series():
+    """Every public series (a series is public once one of its events is), by name; its
+    events through `events` (the event list filtered on `serie`)."""
+    items = [objects.series_object(series) for series in series_service.public_series()]
+    return _json(schemas.SeriesList(items=items))
+
+
+@bp.get("/series/<public_id>")
+@api_spec.validate(
+    query=schemas.LanguageQuery, resp=responses(schemas.ApiSeries, 400, 404), tags=["series"]
+)
+def show_series(public_id: str):
+    """One series by its identifier. A series none of whose events is public: 404."""
+    series = series_service.get_public_series(public_id)
+    if series is None:
+        return error_response(404, "not_found", _("No public series has this identifier."))
+    return _json(objects.series_object(series))
 
 
 @bp.get("/themes")

@@ -14,6 +14,7 @@ from wtforms.validators import Length, Optional, ValidationError
 from .. import vocab
 from ..forms import CheckboxListField
 from ..i18n import current_language
+from ..services import translations
 from ..services.catalogue import (
     EventFilter,
     all_organisations,
@@ -46,7 +47,9 @@ class EventFilterForm(FlaskForm):
     malgrupp = CheckboxListField(_l("Target group"))
     kommun = CheckboxListField(_l("Municipality"), choices=vocab.choices(vocab.MUNICIPALITIES))
     format = CheckboxListField(_l("Format"), choices=vocab.choices(vocab.FORMATS))
-    sprak = CheckboxListField(_l("Language"), choices=vocab.choices(vocab.LANGUAGES))
+    # The language spoken at the event; `beskriven_pa` is the language its text is written in.
+    sprak = CheckboxListField(_l("Held in language"), choices=vocab.choices(vocab.LANGUAGES))
+    beskriven_pa = CheckboxListField(_l("Described in language"))
     arrangor = CheckboxListField(_l("Organiser"))
     fran = DateField(_l("From date"), validators=[Optional()])
     till = DateField(_l("To date"), validators=[Optional()])
@@ -59,6 +62,11 @@ class EventFilterForm(FlaskForm):
         self.tema.choices = [SelectChoice(t.slug, t.name) for t in themes]
         self.malgrupp.choices = [SelectChoice(t.slug, t.name) for t in target_groups]
         self.arrangor.choices = [SelectChoice(o.slug, o.name) for o in organisations]
+        # Each language by its own name ("العربية", "Soomaali"), as its readers look for it.
+        content_languages = translations.content_languages()
+        self.beskriven_pa.choices = [
+            SelectChoice(language.code, language.native_name) for language in content_languages
+        ]
         # The language of each choice's label where it is not the page's (WCAG 3.1.2): a
         # theme or target group without an English name, and organisations' names, which
         # are Swedish, are marked lang="sv" on English pages. {field: {value: language}}
@@ -70,6 +78,11 @@ class EventFilterForm(FlaskForm):
             },
             "arrangor": {
                 o.slug: CONTENT_LANGUAGE for o in organisations if CONTENT_LANGUAGE != page
+            },
+            "beskriven_pa": {
+                language.code: language.code
+                for language in content_languages
+                if language.code != page
             },
         }
 
@@ -84,6 +97,7 @@ class EventFilterForm(FlaskForm):
             municipalities=tuple(self.kommun.data or ()),
             formats=tuple(self.format.data or ()),
             languages=tuple(self.sprak.data or ()),
+            described_in=tuple(self.beskriven_pa.data or ()),
             organisations=tuple(self.arrangor.data or ()),
             date_from=self.fran.data,
             date_to=self.till.data,

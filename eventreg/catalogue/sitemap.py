@@ -6,6 +6,7 @@ from xml.etree import ElementTree
 from flask import Response, current_app
 
 from ..mail.links import base_url
+from ..services import series as series_service
 from ..services import sitemap
 from .views import bp
 
@@ -82,6 +83,13 @@ def sitemap_xml():
     entries += [
         (root + adapter.build("catalogue.show_theme", {"slug": slug}), None)
         for slug in sitemap.theme_slugs()
+    ]
+    entries += [
+        (
+            root + adapter.build("catalogue.show_series", {"public_id": public_id, "slug": slug}),
+            changed_at.date().isoformat(),
+        )
+        for public_id, slug, changed_at in series_service.public_series_rows()
     ]
     entries += [
         (

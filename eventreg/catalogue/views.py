@@ -1,8 +1,9 @@
 """Public pages: home, themes, the event list and archive, event pages, statements."""
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
 from ..mail.links import absolute_url
+from ..models.translations import READ_PARAM, event_text, text_versions
 from ..pagecache import cached_page
 from ..services import catalogue, materials
 from ..services.structured_data import event_json_ld
@@ -93,11 +94,17 @@ def list_past_events():
 @cached_page
 def show_event(public_id: str, slug: str | None = None):
     event = catalogue.get_public_event(public_id) or abort(404)
+    # ?las=ar: the event's text in another language it is written in (the address of the
+    # page stays its canonical one); without it, the page's language when the event is
+    # written in it, else Swedish.
+    reading = request.args.get(READ_PARAM)
     if slug != event.slug:
-        return redirect(url_for(".show_event", public_id=public_id, slug=event.slug), 301)
+        kept = {READ_PARAM: reading} if reading else {}
+        return redirect(url_for(".show_event", public_id=public_id, slug=event.slug, **kept), 301)
     url = absolute_url("catalogue.show_event", public_id=event.public_id, slug=event.slug)
     return render_template(
         "catalogue/event.html", event=event, url=url,
+        text=event_text(event, reading, g.lang), versions=text_versions(event),
         json_ld=event_json_ld(event, url),
         materials=materials.materials_of(event) if materials.can_have_materials(event) else [],
     )  # fmt: skip
@@ -115,3 +122,4 @@ def privacy():
 
 # Downloads of a past event's files register their routes on this blueprint.
 from . import materials as _material_views  # noqa: E402, F401
+from . import series as _series_views  # noqa: E402, F401

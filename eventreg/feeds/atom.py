@@ -18,9 +18,9 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from ..models import Event
-from ..templating import event_when
+from ..templating import event_organisers, event_when
 from ..vocab import FORMATS, MUNICIPALITIES
-from .ical import UID_DOMAIN, event_summary, event_url, plain_text
+from .ical import UID_DOMAIN, event_summary, event_url, plain_text, session_location, shown_text
 
 # XML 1.0 refuses these characters (lxml raises on them); rows saved before control
 # characters were refused on the way in may still hold some.
@@ -66,14 +66,58 @@ def entry_text(event: Event, url: str) -> str:
         event_place(event),
         str(FORMATS.get(event.format, event.format)),
     ]
-    if event.summary.strip():
-        blocks.append(event.summary.strip())
-    body = plain_text(event.description or "")
+    if event.is_course:
+        # A course is one entry: its sessions listed, each with its own place if it has one.
+        lines = [_("%(count)d sessions:", count=len(event.sessions))]
+        for session in event.sessions:
+            when = event_when(session.start_dt, session.end_dt)
+            place = session_location(event, session) if session.has_own_place else ""
+            lines.append(f"{session.position}. {when}" + (f", {place}" if place else ""))
+        blocks.append("\n".join(lines))
+    text = shown_text(event)
+    if text.summary:
+        blocks.append(text.summary.text.strip())
+    body = plain_text(text.description.text or "")
     if body:
         blocks.append(body)
-    blocks.append(_("Organiser: %(name)s", name=event.organisation.name))
+    if event.series is not None:
+        blocks.append(_("Part of the series: %(title)s", title=event.series.title))
+    blocks.append(_("Organiser: %(name)s", name=event_organisers(event)))
     blocks.append(_("More information and registration: %(url)s", url=url))
     return "\n\n".join(block for block in blocks if block)
+
+
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+class _TextLanguages:
+    """A feedgen entry extension that puts xml:lang on an entry's title and summary where
+    their text is in another language than the feed's (feedgen has no setting for it)."""
+
+    def __init__(self):
+        self.title_lang: str | None = None
+        self.summary_lang: str | None = None
+
+    def extend_atom(self, entry):
+        for name, language in (("title", self.title_lang), ("summary", self.summary_lang)):
+            element = entry.find(name)
+            if language and element is not None:
+                element.set(XML_LANG, language)
+        return entry
+
+    def extend_rss(self, item):
+        return item
+
+
+def _mark_languages(entry, event: Event, locale: str) -> None:
+    text = shown_text(event)
+    main = text.description if text.description else text.summary
+    title_lang = text.title.lang if text.title.lang != locale else None
+    summary_lang = main.lang if main.lang != locale else None
+    if title_lang or summary_lang:
+        entry.register_extension("text_languages", _TextLanguages, atom=True, rss=False)
+        entry.text_languages.title_lang = title_lang
+        entry.text_languages.summary_lang = summary_lang
 
 
 def build_feed(
@@ -131,6 +175,7 @@ def _build_feed(
         entry.updated(event.updated_at.astimezone(UTC))
         entry.author({"name": _clean(event.organisation.name)})
         entry.summary(_clean(entry_text(event, url)), type="text")
+        _mark_languages(entry, event, locale)
         for theme in event.themes:
             entry.category(term=theme.slug, label=_clean(theme.name))
     return feed.atom_str(pretty=False)

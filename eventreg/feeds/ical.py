@@ -30,8 +30,10 @@ from icalendar import (
 )
 from icalendar import Event as VEvent
 
-from ..models import Event
+from ..models import Event, EventSession
+from ..models.translations import ORIGINAL_LANGUAGE, EventText, event_text
 from ..models.types import LOCAL_TZ
+from ..templating import event_organisers
 from ..text import markdown_to_text, normalise_newlines
 from ..vocab import MUNICIPALITIES, TIMEZONE
 
@@ -120,11 +122,30 @@ def plain_text(markdown_source: str) -> str:
     return markdown_to_text(markdown_source)
 
 
+def shown_text(event: Event) -> EventText:
+    """The event's text in the calendar's language (the locale the calendar is built in)
+    when the event is written in it, else the Swedish text."""
+    locale = get_locale()
+    return event_text(event, locale.language if locale is not None else None)
+
+
+def language_parameters(language: str) -> dict:
+    """LANGUAGE (RFC 5545 3.2.10) for a text in another language than Swedish or in a
+    calendar that is not Swedish; Swedish text in a Swedish calendar (PRODID …//SV) has
+    none, as before there were translations."""
+    locale = get_locale()
+    calendar_language = locale.language if locale is not None else ORIGINAL_LANGUAGE
+    if language == ORIGINAL_LANGUAGE and calendar_language == ORIGINAL_LANGUAGE:
+        return {}
+    return {"LANGUAGE": language}
+
+
 def event_summary(event: Event) -> str:
+    title = shown_text(event).title.text
     if event.is_cancelled:
         # Shown by calendar apps that ignore STATUS:CANCELLED.
-        return _("CANCELLED: %(title)s", title=event.title)
-    return event.title
+        return _("CANCELLED: %(title)s", title=title)
+    return title
 
 
 def event_description(event: Event, url: str, *, for_registrant: bool = False) -> str:
@@ -136,9 +157,10 @@ def event_description(event: Event, url: str, *, for_registrant: bool = False) -
         blocks.append(_("This event has been cancelled."))
         if event.cancellation_reason.strip():
             blocks.append(event.cancellation_reason.strip())
-    if event.summary.strip():
-        blocks.append(event.summary.strip())
-    body = plain_text(event.description or "")
+    text = shown_text(event)
+    if text.summary:
+        blocks.append(text.summary.text.strip())
+    body = plain_text(text.description.text or "")
     if body:
         blocks.append(body)
     if event.speakers:
@@ -146,7 +168,10 @@ def event_description(event: Event, url: str, *, for_registrant: bool = False) -
             f"{s.name} ({s.affiliation})" if s.affiliation else s.name for s in event.speakers
         )
         blocks.append(_("Speakers: %(names)s", names=names))
-    organiser = event.organisation.name
+    if event.series is not None:
+        blocks.append(_("Part of the series: %(title)s", title=event.series.title))
+    # "Region Halland in cooperation with Länsstyrelsen i Hallands län": co-organisers too.
+    organiser = event_organisers(event)
     contact = event.contact_email or event.organisation.contact_email
     if contact:
         blocks.append(_("Organiser: %(name)s (%(email)s)", name=organiser, email=contact))
@@ -195,10 +220,16 @@ def build_event(
     vevent.add("dtend", event.end_dt.astimezone(LOCAL_TZ))
     # icalendar escapes LF but writes a lone CR as it is, which ends the line early: rows
     # saved before control characters were refused on the way in are cleaned here.
-    vevent.add("summary", normalise_newlines(event_summary(event)))
+    # The event's text in the calendar's language where it is written in it; LANGUAGE says
+    # which (the description's is its summary's and description's, the main text).
+    text = shown_text(event)
+    main = text.description if text.description else text.summary
+    vevent.add("summary", normalise_newlines(event_summary(event)),
+               parameters=language_parameters(text.title.lang))
     vevent.add(
         "description",
         normalise_newlines(event_description(event, url, for_registrant=for_registrant)),
+        parameters=language_parameters(main.lang),
     )
     location = normalise_newlines(event_location(event, for_registrant=for_registrant))
     if location:
@@ -224,6 +255,68 @@ def build_event(
         alarm.add("trigger", timedelta(minutes=-alarm_minutes))
         vevent.add_component(alarm)
     return vevent
+
+
+def session_uid(event: Event, position: int) -> str:
+    """The UID of a course's session: the first keeps the event's own UID (so the entry a
+    calendar got before the event had sessions becomes the first session, not a stray
+    copy), the others add their number to it."""
+    if position <= 1:
+        return event_uid(event)
+    return f"{event.public_id}-{position}@{UID_DOMAIN}"
+
+
+def session_location(event: Event, session: EventSession, *, for_registrant: bool = False) -> str:
+    """A session's own place, or the event's when the session has none."""
+    municipality_code = session.municipality or event.municipality
+    if not session.has_own_place or municipality_code == "online":
+        return event_location(event, for_registrant=for_registrant)
+    parts = [session.venue_name or event.venue_name, session.address or event.address]
+    municipality = str(MUNICIPALITIES.get(municipality_code, ""))
+    if municipality_code != "elsewhere" and municipality not in parts[1]:
+        parts.append(municipality)
+    return ", ".join(part.strip() for part in parts if part and part.strip())
+
+
+def session_title(event: Event, session: EventSession) -> str:
+    return _(
+        "%(title)s (session %(number)d of %(count)d)",
+        title=event.title, number=session.position, count=len(event.sessions),
+    )  # fmt: skip
+
+
+def build_events(event: Event, **options) -> list[VEvent]:
+    """The VEVENTs of an event: itself (`build_event`), or for a course one per session,
+    sharing its SEQUENCE, STATUS, description and URL, each related to the course's UID
+    and titled "Title (session 2 of 3)"."""
+    if not event.is_course:
+        return [build_event(event, **options)]
+    vevents = []
+    course_uid = event_uid(event)
+    for session in event.sessions:
+        vevent = build_event(event, **options)
+        for name in ("uid", "dtstart", "dtend", "summary", "location"):
+            vevent.pop(name, None)
+        vevent.add("uid", session_uid(event, session.position))
+        vevent.add("dtstart", session.start_dt.astimezone(LOCAL_TZ))
+        vevent.add("dtend", session.end_dt.astimezone(LOCAL_TZ))
+        title = session_title(event, session)
+        if event.is_cancelled:
+            title = _("CANCELLED: %(title)s", title=title)
+        vevent.add("summary", normalise_newlines(title))
+        location = normalise_newlines(
+            session_location(event, session, for_registrant=options.get("for_registrant", False))
+        )
+        if location:
+            vevent.add("location", location)
+        if session.position > 1:
+            # RFC 9253's SIBLING: the first session carries the course's own UID.
+            vevent.add("related-to", course_uid, parameters={"RELTYPE": "SIBLING"})
+        if session.note.strip():
+            description = f"{session.note.strip()}\n\n{vevent.pop('description')}"
+            vevent.add("description", normalise_newlines(description))
+        vevents.append(vevent)
+    return vevents
 
 
 def build_calendar(
@@ -320,7 +413,7 @@ def _build_calendar(
     calendar.add("x-published-ttl", vDuration(refresh))
     calendar.add_component(stockholm_vtimezone())
     for event in events:
-        vevent = build_event(
+        vevents = build_events(
             event,
             base_url=base_url,
             now=now,
@@ -330,17 +423,18 @@ def _build_calendar(
             alarm_minutes=None if method == "CANCEL" else alarms.get(event.id),
             stamp_with_last_change=stamp_with_last_change,
         )
-        if method == "CANCEL":
-            # A cancellation message cancels the event whatever its stored status.
-            vevent["status"] = vText("CANCELLED")
-            if not event.is_cancelled:
-                vevent["summary"] = vText(_("CANCELLED: %(title)s", title=event.title))
-                # An attendee's own cancellation: the event's revision has not moved, so one
-                # above it, or calendars take the CANCEL for an old copy and keep the event.
-                # (A cancelled event's revision already rose with its status.)
-                vevent.pop("sequence")
-                vevent.add("sequence", (event.revision or 0) + 1)
-        calendar.add_component(vevent)
+        for vevent in vevents:
+            if method == "CANCEL":
+                # A cancellation message cancels the event whatever its stored status.
+                vevent["status"] = vText("CANCELLED")
+                if not event.is_cancelled:
+                    vevent["summary"] = vText(_("CANCELLED: %(title)s", title=vevent["summary"]))
+                    # An attendee's own cancellation: the event's revision has not moved, so
+                    # one above it, or calendars take the CANCEL for an old copy and keep the
+                    # event. (A cancelled event's revision already rose with its status.)
+                    vevent.pop("sequence")
+                    vevent.add("sequence", (event.revision or 0) + 1)
+            calendar.add_component(vevent)
     return calendar
 
 

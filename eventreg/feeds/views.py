@@ -27,6 +27,7 @@ from ..models import Event, utcnow
 from ..models.data_version import current_version
 from ..pagecache import cache_now, cached_feed
 from ..services import catalogue
+from ..services import series as series_service
 from ..services.catalogue import EventFilter
 from ..services.feeds import (
     data_version,
@@ -257,6 +258,25 @@ def organisation_feed(slug: str, kind: str):
     )
 
 
+@bp.get("/serie/<public_id>.ics", defaults={"kind": ICAL})
+@cached_feed
+def series_feed(public_id: str, kind: str):
+    """The public events of one series (a series none of whose events is public: 404)."""
+    series = series_service.get_public_series(public_id) or abort(404)
+    return _serve_events(
+        # Title and description are the calendar's: editing either gives a new feed.
+        ("series", public_id, series.title, series.description),
+        EventFilter(series=(public_id,)),
+        filename=f"serie-{series.slug}.ics",
+        name=f"{series.title} – {_site_name()}",
+        description=markdown_to_text(series.description),
+        kind=kind,
+        page_path=url_for(
+            "catalogue.show_series", public_id=public_id, slug=series.slug, **_lang_arg()
+        ),
+    )
+
+
 # The Atom feeds: the same feeds, views and caching, for feed readers (own endpoints, so
 # url_for("feeds.theme_feed") stays the calendar).
 for _rule, _endpoint, _view in (
@@ -264,6 +284,7 @@ for _rule, _endpoint, _view in (
     ("/tema/<slug>.atom", "theme_atom", theme_feed),
     ("/kommun/<code>.atom", "municipality_atom", municipality_feed),
     ("/arrangor/<slug>.atom", "organisation_atom", organisation_feed),
+    ("/serie/<public_id>.atom", "series_atom", series_feed),
 ):
     bp.add_url_rule(_rule, _endpoint, _view, methods=["GET"], defaults={"kind": ATOM})
 
@@ -331,9 +352,15 @@ def _lang_arg() -> dict:
     )
 
 
-def feed_links(event: Event | None = None, theme=None, args: MultiDict | None = None) -> dict:
+def feed_links(
+    event: Event | None = None, theme=None, args: MultiDict | None = None, series=None
+) -> dict:
     """URLs for the subscribe partial: the feed (https and webcal), and for one event the
     Google Calendar and Outlook links; for a list, its Atom feed too (`atom`)."""
+    if series is not None and event is None:
+        https = _absolute(url_for("feeds.series_feed", public_id=series.public_id, **_lang_arg()))
+        atom = url_for("feeds.series_atom", public_id=series.public_id, **_lang_arg())
+        return {"https": https, "webcal": webcal_url(https), "atom": _absolute(atom)}
     if event is not None:
         path = url_for("feeds.event_feed", public_id=event.public_id, **_lang_arg())
     elif theme is not None:

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from .. import vocab
 from ..feeds import ical
 from ..models import AlertSubscription, Event, OutboxEmail
-from ..templating import event_when
+from ..templating import event_organisers, event_when
 from ..tokens import alert_confirm_token, alert_unsubscribe_token
 from .links import absolute_url
 from .messages import format_recipient
@@ -53,7 +53,7 @@ def _event_context(event: Event) -> dict:
         "when": event_when(event.start_dt, event.end_dt),
         "where": ical.event_location(event, for_registrant=False),
         "meeting_link": ical.meeting_link(event, for_registrant=False),
-        "organiser": event.organisation.name,
+        "organiser": event_organisers(event),  # with any co-organisers
         "contact_email": event.contact_email or event.organisation.contact_email,
         "event_url": absolute_url(
             "catalogue.show_event", public_id=event.public_id, slug=event.slug

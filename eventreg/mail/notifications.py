@@ -18,7 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..feeds import ical
 from ..models import OutboxEmail, Registration
-from ..templating import event_when
+from ..templating import event_organisers, event_when
 from .links import base_url, check_in_url, registration_links
 from .messages import format_recipient, qr_content_id, qr_pixel_size
 from .outbox import enqueue
@@ -215,7 +215,7 @@ def render(email: OutboxEmail, *, store: bool = False) -> OutboxEmail:
             # unless the organiser made it public.
             "where": ical.event_location(event, for_registrant=registration.is_confirmed),
             "meeting_link": ical.meeting_link(event, for_registrant=registration.is_confirmed),
-            "organiser": event.organisation.name,
+            "organiser": event_organisers(event),  # with any co-organisers
             "contact_email": event.contact_email or event.organisation.contact_email,
             "position": params.get("position"),
             "check_in_qr": check_in_qr,

@@ -8,17 +8,24 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     Index,
+    Select,
     String,
     Table,
     Text,
     event,
     false,
+    func,
     inspect,
+    or_,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from ..extensions import db
+from .co_organisers import event_co_organiser
 from .organisations import Organisation
+from .sessions import EventSession
 from .statuses import EventStatus, RegistrationState
 from .target_groups import TargetGroup, event_target_group
 from .themes import Theme
@@ -58,9 +65,15 @@ ATTENDEE_VISIBLE_FIELDS = (
     "organisation_id",
     "themes",
     "speakers",
+    # A course's sessions: one added or removed here; one changed is seen by the hook below.
+    "sessions",
+    # The description names the co-organisers too.
+    "co_organisers",
     # Feeds say how to register (here, elsewhere, or not at all).
     "registration_mode",
     "external_registration_url",
+    # Feeds and the event page name the series the event is part of.
+    "series_id",
 )
 
 
@@ -145,6 +158,11 @@ class Event(db.Model):
     )
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     contact_email: Mapped[str | None] = mapped_column(String(254))
+    # The series the event is part of, if any (models/series.py); deleting the series
+    # leaves the event where it is, outside any series.
+    series_id: Mapped[int | None] = mapped_column(
+        ForeignKey("event_series.id", ondelete="SET NULL"), index=True
+    )
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -153,6 +171,11 @@ class Event(db.Model):
     search_text: Mapped[str] = mapped_column(Text, default="")
 
     organisation: Mapped[Organisation] = relationship()
+    series: Mapped["EventSeries | None"] = relationship(back_populates="events")  # noqa: F821
+    # The responsible organisation is never also a co-organiser (services.events keeps it so).
+    co_organisers: Mapped[list[Organisation]] = relationship(
+        secondary=event_co_organiser, order_by=(Organisation.name, Organisation.id)
+    )
     themes: Mapped[list[Theme]] = relationship(secondary=event_theme, order_by=Theme.position)
     target_groups: Mapped[list[TargetGroup]] = relationship(
         secondary=event_target_group, order_by=(TargetGroup.position, TargetGroup.id)
@@ -163,6 +186,37 @@ class Event(db.Model):
     speakers: Mapped[list["Speaker"]] = relationship(
         back_populates="event", cascade="all, delete-orphan", order_by="Speaker.position"
     )
+    # Title, summary and description in other languages (models/translations.py).
+    translations: Mapped[list["EventTranslation"]] = relationship(  # noqa: F821
+        back_populates="event", cascade="all, delete-orphan", order_by="EventTranslation.code"
+    )
+    # A course's sessions (models.sessions); none for an event that meets once.
+    sessions: Mapped[list[EventSession]] = relationship(
+        cascade="all, delete-orphan", order_by=EventSession.position
+    )
+    # How many, read with the event's row (a subquery on the event_session index): lists and
+    # cards say "3 sessions" without loading any session, and only a course loads its list.
+    session_count: Mapped[int] = column_property(
+        select(func.count(EventSession.id))
+        .where(EventSession.event_id == id)
+        .correlate_except(EventSession)
+        .scalar_subquery()
+    )
+
+    @property
+    def is_course(self) -> bool:
+        """Whether the event meets several times (models.sessions): from its loaded
+        sessions when it has them (they may have just changed), else from session_count."""
+        if "sessions" in self.__dict__:
+            return bool(self.sessions)
+        return bool(self.session_count)
+
+    @property
+    def number_of_sessions(self) -> int:
+        """1 for an event that meets once."""
+        if "sessions" in self.__dict__:
+            return len(self.sessions) or 1
+        return self.session_count or 1
 
     @property
     def language_codes(self) -> list[str]:
@@ -227,6 +281,18 @@ class Event(db.Model):
         return f"<Event {self.public_id} {self.title!r}>"
 
 
+def arranged_by(organisation_ids) -> ColumnElement[bool]:
+    """A condition for events these organisations (ids, or a query of ids) arrange: as the
+    responsible organisation or as a co-organiser. Each event matches once, however many of
+    them arrange it."""
+    ids = organisation_ids if isinstance(organisation_ids, Select) else (
+        sorted(organisation_ids) or [-1])  # fmt: skip
+    co_organised = select(event_co_organiser.c.event_id).where(
+        event_co_organiser.c.organisation_id.in_(ids)
+    )
+    return or_(Event.organisation_id.in_(ids), Event.id.in_(co_organised))
+
+
 class EventLanguage(db.Model):
     """A language an event is held in (a row per language, so lists can filter on it)."""
 
@@ -255,6 +321,7 @@ def _search_text(target: Event) -> str:
         target.venue_name,
         target.address,
         *(f"{s.name} {s.affiliation}" for s in target.speakers),
+        *(f"{t.title}\n{t.summary}\n{t.description}" for t in target.translations),
     ]
     return "\n".join(p for p in parts if p).casefold()
 
@@ -264,10 +331,18 @@ def _before_insert(mapper, connection, target: Event) -> None:
     target.search_text = _search_text(target)
 
 
+def _a_session_changed(target: Event) -> bool:
+    """Whether one of the event's loaded sessions has an unflushed change (its rows are
+    written after the event's; services.sessions touches the event so this hook runs)."""
+    return any(inspect(session).modified for session in target.__dict__.get("sessions", ()))
+
+
 @event.listens_for(Event, "before_update")
 def _before_update(mapper, connection, target: Event) -> None:
     state = inspect(target)
-    if any(state.attrs[name].history.has_changes() for name in ATTENDEE_VISIBLE_FIELDS):
+    if any(state.attrs[name].history.has_changes() for name in ATTENDEE_VISIBLE_FIELDS) or (
+        _a_session_changed(target)
+    ):
         target.revision = (target.revision or 0) + 1
     target.updated_at = utcnow()
     target.search_text = _search_text(target)

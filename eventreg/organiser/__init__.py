@@ -28,6 +28,10 @@ from . import (  # noqa: E402, F401
     imports,
     materials,
     publishing,
+    questions,
+    series,
+    sessions,
     statistics,
+    translations,
     views,
 )

@@ -1,6 +1,13 @@
 """Who may do what in the organiser area, event by event and organisation by organisation.
 Every view checks on the server, here; the blueprint's guard has made sure someone is
-logged in (organiser/__init__.py)."""
+logged in (organiser/__init__.py).
+
+Seeing an event is not editing it. Members of the responsible organisation (and admins)
+manage an event: edit, publish, cancel, copy, message, check in, and see the people
+registered. Members of a co-organising organisation only see it: its overview, its preview
+and its aggregate figures (CO_ORGANISER_ENDPOINTS). Attendees' personal data stays with the
+responsible organisation, which collected it (data minimisation). A view uses event_or_403
+(manage) unless it is one of those few, which use event_to_see_or_403."""
 
 from flask import abort
 from flask_login import current_user
@@ -19,7 +26,25 @@ def can_manage_organisation(user: User, organisation_id: int | None) -> bool:
 
 
 def can_manage_event(user: User, event: Event) -> bool:
+    """Whether the user may change the event and see who registered: the responsible
+    organisation's members and admins."""
     return can_manage_organisation(user, event.organisation_id)
+
+
+def can_see_event(user: User, event: Event) -> bool:
+    """Whether the user may see the event in the organiser area: those who manage it, and
+    members of a co-organising organisation (read only, figures without personal data)."""
+    if can_manage_event(user, event):
+        return True
+    return bool(user.organisation_ids & {o.id for o in event.co_organisers})
+
+
+# The organiser pages a co-organiser may open (read only): the overview, the preview of the
+# public page, and the feedback figures. Every other event page manages the event or shows
+# the people registered. The event tabs offer a co-organiser these only.
+CO_ORGANISER_ENDPOINTS = frozenset(
+    {"organiser.show_event", "organiser.preview_event", "organiser.show_feedback"}
+)
 
 
 def managed_organisations(user: User) -> list[Organisation]:
@@ -35,11 +60,24 @@ def managed_organisation_ids(user: User) -> set[int] | None:
 
 
 def event_or_403(event_id: int) -> Event:
-    """The event, if the current user may manage it: 404 if there is none, 403 if not theirs."""
+    """The event, if the current user may manage it: 404 if there is none, 403 if not theirs
+    (a co-organiser's too). Every event page that changes something or shows personal data
+    uses this one."""
     event = db.session.get(Event, event_id)
     if event is None:
         abort(404)
     if not can_manage_event(current_user, event):
+        abort(403)
+    return event
+
+
+def event_to_see_or_403(event_id: int) -> Event:
+    """The event, if the current user may see it (manages or co-organises it): 404 if there
+    is none, 403 otherwise. Only for the read-only pages of CO_ORGANISER_ENDPOINTS."""
+    event = db.session.get(Event, event_id)
+    if event is None:
+        abort(404)
+    if not can_see_event(current_user, event):
         abort(403)
     return event
 

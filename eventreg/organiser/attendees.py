@@ -14,7 +14,9 @@ from ..extensions import db
 from ..forms import ConfirmForm
 from ..i18n import current_language
 from ..mail.links import check_in_url
-from ..services import attendees
+from ..registration.forms import with_questions
+from ..services import attendees, questions
+from ..services import sessions as session_service
 from ..text import slugify
 from . import bp
 from .access import event_or_403, parse_row_id
@@ -35,6 +37,18 @@ def _registration_or_404(event, registration_id: int):
     return attendees.registration_by_id(event, registration_id) or abort(404)
 
 
+def _chosen_session(event, raw: str | None):
+    """The session of a course a page is about: the one named (`tillfalle`), else today's
+    (session_service.session_today); None for an event that meets once. A name that is no
+    session of this event is 404."""
+    if not event.sessions:
+        return None
+    if raw is None or raw == "":
+        return session_service.session_today(event)
+    session_id = parse_row_id(raw)
+    return (session_id and session_service.session_of_event(event, session_id)) or abort(404)
+
+
 def _back_to_list(event_id: int):
     return redirect(url_for(".list_registrations", event_id=event_id))
 
@@ -45,6 +59,9 @@ def list_registrations(event_id: int):
     form = RegistrationListForm(request.args)
     groups = attendees.registrations_by_status(event)
     needs = attendees.needs_summary(groups["confirmed"] + groups["waiting"])
+    asked = questions.questions_of(event)
+    everyone = [r for rows in groups.values() for r in rows]
+    answers = questions.answers_by_registration(everyone) if asked else {}
     valid = form.validate()
     shown = attendees.search_registrations(
         groups, form.sok.data if valid else "", form.ordning.data if valid else ""
@@ -59,6 +76,10 @@ def list_registrations(event_id: int):
         form=form,
         searching=valid and bool(form.sok.data),
         needs=needs,
+        questions=asked,
+        answers=answers,
+        answer_summary=questions.answer_summary(asked, everyone, answers),
+        answer_text=questions.answer_text,
         confirm_form=ConfirmForm(),
     ), (200 if valid else 400)
 
@@ -85,7 +106,10 @@ def _nobody_chosen(event_id: int):
 @bp.route("/evenemang/<id:event_id>/anmalningar/ny", methods=["GET", "POST"])
 def add_registration(event_id: int):
     event = event_or_403(event_id)
-    form = add_registration_form_class()()
+    # The event's questions too, none of them required: the person may not be at hand.
+    form = with_questions(
+        add_registration_form_class(), questions.questions_of(event), require=False
+    )()
     if form.validate_on_submit():
 
         def add():
@@ -256,8 +280,10 @@ def export_registrations(event_id: int):
     else:
         rows = attendees.chosen_registrations(event, chosen_ids)
     filename = f"anmalningar-{slugify(event.title, 60)}-{event.id}.csv"
+    asked = questions.questions_of(event)
+    answers = questions.answers_by_registration(rows) if asked else {}
     return Response(
-        attendees.registrations_csv(rows),
+        attendees.registrations_csv(rows, asked, answers),
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="{filename}"',
@@ -269,6 +295,7 @@ def export_registrations(event_id: int):
 @bp.get("/evenemang/<id:event_id>/narvarolista")
 def attendance_sheet(event_id: int):
     event = event_or_403(event_id)
+    session = _chosen_session(event, request.args.get("tillfalle"))
     confirmed = attendees.registrations_by_status(event)["confirmed"]
     confirmed.sort(key=lambda r: (r.name or "").casefold())
     return render_template(
@@ -276,6 +303,9 @@ def attendance_sheet(event_id: int):
         event=event,
         attendees=confirmed,
         walk_in_rows=WALK_IN_ROWS,
+        # A course's sheet is per session: who was checked in at this one.
+        session=session,
+        here_at_session=session_service.checked_in_at(session) if session else None,
     )
 
 
@@ -285,6 +315,13 @@ def check_in(event_id: int):
     form = CheckInSearchForm(request.args)
     query = (form.q.data or "").strip() if form.validate() else ""
     door = attendees.door_list(event, query)
+    session = _chosen_session(event, request.args.get("tillfalle"))
+    here_at_session = None
+    if session is not None:
+        # A course checks in per session: who is here is who came to this one.
+        here_at_session = session_service.checked_in_at(session)
+        confirmed = attendees.registrations_by_status(event)["confirmed"]
+        door.here = sum(1 for r in confirmed if r.id in here_at_session)
     # A QR code per person found (to show someone their code), not for the whole list.
     qr_codes = {
         r.id: base64.b64encode(
@@ -301,7 +338,9 @@ def check_in(event_id: int):
         searched=bool(query),
         confirm_form=ConfirmForm(),
         # Outside the event's day each check-in says "anyway" (see check_in_registration).
-        check_in_closed=attendees.check_in_closed_message(event),
+        check_in_closed=attendees.check_in_closed_message(session or event),
+        session=session,
+        here_at_session=here_at_session,
     ), (200 if not form.errors else 400)
 
 
@@ -312,15 +351,23 @@ def check_in_registration(event_id: int, registration_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     undo = request.form.get("undo") == "1"
+    anyway = request.form.get("anyway") == "1"
+    # A course's check-in is at one session (posted by the check-in page).
+    session = _chosen_session(event, request.form.get("tillfalle")) if event.sessions else None
 
     def check_in_or_undo():
-        if undo:
+        if session is not None and undo:
+            session_service.undo_session_check_in(registration, session, current_user)
+            newly = False
+        elif session is not None:
+            newly = session_service.check_in_at_session(
+                registration, session, current_user, anyway=anyway
+            )
+        elif undo:
             attendees.undo_check_in(registration, current_user)
             newly = False
         else:
-            newly = attendees.check_in(
-                registration, current_user, anyway=request.form.get("anyway") == "1"
-            )
+            newly = attendees.check_in(registration, current_user, anyway=anyway)
         return registration.name, newly  # before the commit expires it
 
     outcome = commit_change(check_in_or_undo)
@@ -334,4 +381,5 @@ def check_in_registration(event_id: int, registration_id: int):
             flash(_("%(name)s was already checked in.", name=name), "info")
     # Back to an empty search with focus (autofocus; a #fragment would cancel it), the name
     # confirmed right above it: the next person is searched for without scrolling back.
-    return redirect(url_for(".check_in", event_id=event_id))
+    session_arg = {"tillfalle": session.id} if session is not None else {}
+    return redirect(url_for(".check_in", event_id=event_id, **session_arg))

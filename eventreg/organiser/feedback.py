@@ -6,12 +6,13 @@ from flask import render_template
 
 from ..services import feedback
 from . import bp
-from .access import event_or_403
+from .access import event_to_see_or_403
 
 
 @bp.get("/evenemang/<id:event_id>/omdomen")
 def show_feedback(event_id: int):
-    event = event_or_403(event_id)
+    # Figures only (and free text from a minimum of answers): co-organisers see them too.
+    event = event_to_see_or_403(event_id)
     return render_template(
         "organiser/feedback.html",
         event=event,

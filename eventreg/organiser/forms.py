@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -32,9 +33,19 @@ from wtforms.validators import (
 )
 
 from .. import vocab
-from ..forms import CheckboxListField, TextForm, YearsBetween, https_url, longest
+from ..forms import (
+    CheckboxListField,
+    TextForm,
+    YearsBetween,
+    https_url,
+    longest,
+    one_line,
+    strip,
+)
 from ..models.events import MAX_CAPACITY, Event
-from ..services.catalogue import all_target_groups, all_themes
+from ..models.questions import ANSWER_MAX, HELP_TEXT_MAX, LABEL_MAX
+from ..models.sessions import EventSession
+from ..services.catalogue import all_organisations, all_target_groups, all_themes
 from ..services.events import (
     SIMPLE_FIELDS,
     EventData,
@@ -43,6 +54,10 @@ from ..services.events import (
     utc_to_local,
 )
 from ..services.reminders import MAX_REMINDER_HOURS, default_reminder_hours
+from ..services.series import MAX_DESCRIPTION as MAX_SERIES_DESCRIPTION
+from ..services.series import MAX_TITLE as MAX_SERIES_TITLE
+from ..services.series import series_of_organisations
+from ..services.sessions import SessionData
 
 
 class LocalDateTimeField(DateTimeLocalField):
@@ -148,8 +163,33 @@ class YesNoNotStatedField(RadioField):
             raise
 
 
+def _optional_row_id(value):
+    """A select's value as a row id, or None for its empty choice ("none")."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        raise ValueError(_l("Choose from the list."))
+    return int(text)
+
+
+def series_choices(organisations) -> list[SelectChoice]:
+    """"No series", then the series of these organisations (named with their organisation
+    when there are several)."""
+    several = len(organisations) > 1
+    return [SelectChoice("", _l("Not part of a series"))] + [
+        SelectChoice(s.id, f"{s.title} ({s.organisation.name})" if several else s.title)
+        for s in series_of_organisations({o.id for o in organisations})
+    ]
+
+
 class EventForm(TextForm):
     organisation_id = SelectField(_l("Organisation"), coerce=int)
+    # Checked by the service, which says why one cannot be chosen (the responsible
+    # organisation ticked too, after choosing another in the list above).
+    co_organiser_ids = CheckboxListField(_l("Co-organisers"), coerce=int, validate_choice=False)
     title = StringField(
         _l("Title"), validators=[DataRequired(_l("Enter a title.")), longest(Event.title)]
     )
@@ -158,6 +198,8 @@ class EventForm(TextForm):
         _l("Description"), validators=[Optional(), longest(Event.description)]
     )
     format = SelectField(_l("Format"), choices=vocab.choices(vocab.FORMATS))
+    # Not posted (an older form, an import tool): the series stays as it is.
+    series_id = SelectField(_l("Series"), coerce=_optional_row_id)
     theme_ids = CheckboxListField(_l("Themes"), coerce=int)
     language_codes = CheckboxListField(
         _l("Languages"), choices=vocab.choices(vocab.LANGUAGES),
@@ -240,6 +282,16 @@ class EventForm(TextForm):
             for t in all_themes()
         ]
         self.target_group_ids.choices = [SelectChoice(t.id, t.name) for t in all_target_groups()]
+        self.series_id.choices = series_choices(organisations)
+        # The other organisations: not the responsible one (as saved or posted, else the
+        # list's first, which the browser shows chosen). If another is chosen and this one
+        # ticked too, the service says so.
+        responsible = self.organisation_id.data
+        if responsible not in {o.id for o in organisations}:
+            responsible = organisations[0].id if organisations else None
+        self.co_organiser_ids.choices = [
+            SelectChoice(o.id, o.name) for o in all_organisations() if o.id != responsible
+        ]
 
     def to_data(self) -> EventData:
         return EventData(
@@ -248,6 +300,7 @@ class EventForm(TextForm):
             language_codes=list(self.language_codes.data or []),
             speakers=list(self.speakers.data or []),
             target_group_ids=list(self.target_group_ids.data or []),
+            co_organiser_ids=list(self.co_organiser_ids.data or []),
         )
 
     def add_errors(self, errors: dict[str, str]) -> None:
@@ -296,6 +349,34 @@ class DuplicateEventForm(FlaskForm):
         _l("Start of the new event"), validators=[InputRequired(_l("Enter the start."))]
     )
     more_dates = SeriesDatesField(_l("More copies (optional)"))
+    # "Copy for a series": services.events.SERIES_LINKS. Not posted: no series, as before.
+    series_link = RadioField(
+        _l("Series"),
+        choices=[
+            SelectChoice("none", _l("Not part of a series")),
+            SelectChoice("same", _l("Part of the same series as this event")),
+            SelectChoice("new", _l("Part of a new series")),
+        ],
+        default="none",
+    )
+    series_title = StringField(
+        _l("Name of the new series"),
+        filters=[strip],
+        validators=[Length(max=MAX_SERIES_TITLE), one_line],
+    )
+
+    def __init__(self, *args, series=None, **kwargs):
+        """`series`: the original's series, offered by name; without one, not offered."""
+        super().__init__(*args, **kwargs)
+        if series is None:
+            self.series_link.choices = [c for c in self.series_link.choices if c.value != "same"]
+        else:
+            self.series_link.choices = [
+                # gettext, not lazy: a lazy string counts as safe HTML, and the title is not.
+                SelectChoice("same", gettext("Part of the series “%(title)s”", title=series.title))
+                if c.value == "same" else c
+                for c in self.series_link.choices
+            ]  # fmt: skip
 
     def starts(self) -> list[datetime]:
         """The starts of every copy, in UTC: the first, then one per extra date (at the
@@ -445,3 +526,73 @@ class MaterialEditForm(MaterialForm):
 
     kind = None
     file = None
+
+
+class SeriesForm(TextForm):
+    """A series: its organisation (chosen once, at creation), title and description."""
+
+    organisation_id = SelectField(_l("Organisation"), coerce=int)
+    title = StringField(
+        _l("Title"),
+        validators=[DataRequired(_l("Enter a title.")), Length(max=MAX_SERIES_TITLE)],
+    )
+    description = TextAreaField(
+        _l("Description"), validators=[Optional(), Length(max=MAX_SERIES_DESCRIPTION)]
+    )
+
+    def __init__(self, organisations, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation_id.choices = [SelectChoice(o.id, o.name) for o in organisations]
+
+
+class SessionForm(TextForm):
+    """One session of a course: its time, and a place only when it differs from the event's."""
+
+    start_dt = LocalDateTimeField(_l("Starts"), validators=[InputRequired(_l("Enter the start."))])
+    end_dt = LocalDateTimeField(_l("Ends"), validators=[InputRequired(_l("Enter the end."))])
+    municipality = SelectField(
+        _l("Municipality"),
+        choices=[SelectChoice("", _l("The event's")), *vocab.choices(vocab.MUNICIPALITIES)],
+    )
+    venue_name = StringField(_l("Venue"), validators=[Optional(), longest(EventSession.venue_name)])
+    address = StringField(_l("Address"), validators=[Optional(), longest(EventSession.address)])
+    note = TextAreaField(
+        _l("Note for this session"), validators=[Optional(), longest(EventSession.note)]
+    )
+
+    def to_data(self) -> SessionData:
+        return SessionData(
+            start_dt=self.start_dt.data, end_dt=self.end_dt.data,
+            venue_name=self.venue_name.data or "", address=self.address.data or "",
+            municipality=self.municipality.data or None, note=self.note.data or "",
+        )  # fmt: skip
+
+
+class QuestionForm(TextForm):
+    """One of an event's own questions on its registration form. The rules (the number per
+    event, the choices) are the service's (services.questions), which names the field."""
+
+    label = StringField(
+        _l("Question"),
+        validators=[
+            DataRequired(_l("Write the question.")),
+            Length(max=LABEL_MAX, message=_l("Write at most %(max)d characters.")),
+        ],
+    )
+    kind = RadioField(
+        _l("Kind of answer"),
+        choices=vocab.choices(vocab.QUESTION_KINDS),
+        validators=[InputRequired(_l("Choose what kind of question it is."))],
+    )
+    choices = TextAreaField(
+        _l("Choices, one per line"),
+        validators=[Length(max=2000, message=_l("Write at most %(max)d characters."))],
+    )
+    help_text = StringField(
+        _l("Help text (optional)"),
+        validators=[Length(max=HELP_TEXT_MAX, message=_l("Write at most %(max)d characters."))],
+    )
+    is_required = BooleanField(_l("People must answer to register"))
+
+    # A short text answer is at most this long (shown in the hint).
+    answer_max = ANSWER_MAX

@@ -10,6 +10,7 @@ from flask_login import current_user
 from ..extensions import db
 from ..models import Organisation
 from ..services import imports
+from ..services.catalogue import all_organisations
 from . import bp
 from .access import can_manage_organisation, managed_organisations, parse_row_id
 from .forms import ImportConfirmForm, ImportUploadForm
@@ -62,7 +63,10 @@ def import_events():
                 good=sum(1 for r in rows if r.is_good),
             )  # fmt: skip
     status = 400 if form.errors else 200
-    return render_template("organiser/import.html", form=form), status
+    return render_template(
+        "organiser/import.html", form=form,
+        organisation_slugs=[o.slug for o in all_organisations()],  # co-organisers' column
+    ), status  # fmt: skip
 
 
 @bp.post("/import/bekrafta")

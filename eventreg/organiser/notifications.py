@@ -20,7 +20,7 @@ from ..mail.links import absolute_url
 from ..mail.messages import format_recipient
 from ..mail.outbox import enqueue
 from ..models import Event, Organisation, OutboxEmail, User
-from ..templating import event_when
+from ..templating import event_organisers, event_when
 
 
 def render_organiser_message_sample(event: Event, subject: str, body: str) -> tuple[str, str, str]:
@@ -37,7 +37,7 @@ def render_organiser_message_sample(event: Event, subject: str, body: str) -> tu
         "where": ical.event_location(event, for_registrant=True),
         # The organiser sees the message as someone with a seat gets it.
         "meeting_link": event.online_url,
-        "organiser": event.organisation.name,
+        "organiser": event_organisers(event),  # with any co-organisers
         "contact_email": event.contact_email or event.organisation.contact_email,
         "event_url": absolute_url(
             "catalogue.show_event", public_id=event.public_id, slug=event.slug
@@ -74,6 +74,8 @@ CHANGE_LABELS = {
     "title": _l("Title"),
     "start_dt": _l("Starts"),
     "end_dt": _l("Ends"),
+    # A course's sessions (services.sessions.snapshot: local time and place, one per line).
+    "sessions": _l("Sessions"),
     "municipality": _l("Municipality"),
     "venue_name": _l("Venue"),
     "address": _l("Address"),
@@ -91,6 +93,7 @@ CHANGE_LABELS = {
     "accessibility_notes": _l("More about accessibility"),
     "contact_email": _l("Contact email"),
     "organisation_id": _l("Organiser"),
+    "co_organiser_ids": _l("Co-organisers"),
 }
 # Texts too long to quote in an email: the notice says they changed; the page has them.
 LONG_TEXTS = frozenset({"description", "accessibility_notes"})
@@ -125,9 +128,14 @@ def _in_words(name: str, value) -> str:
         return ", ".join(str(vocab.LANGUAGES.get(code, code)) for code in value)
     if name == "speakers":
         return "; ".join(f"{n} ({a})" if a else n for n, a in value)
+    if name == "sessions":
+        return "; ".join(value)
     if name == "organisation_id":
         organisation = db.session.get(Organisation, value)
         return organisation.name if organisation is not None else EMPTY
+    if name == "co_organiser_ids":
+        organisations = (db.session.get(Organisation, i) for i in value)
+        return ", ".join(sorted(o.name for o in organisations if o is not None)) or EMPTY
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     return str(value)

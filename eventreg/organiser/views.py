@@ -11,11 +11,15 @@ from ..forms import ConfirmForm
 from ..models import Organisation
 from ..services import audit
 from ..services import events as event_service
+from ..services import sessions as session_service
 from ..services.events import EventData
 from . import bp
 from .access import (
+    CO_ORGANISER_ENDPOINTS,
+    can_manage_event,
     can_manage_organisation,
     event_or_403,
+    event_to_see_or_403,
     managed_organisations,
     parse_row_id,
 )
@@ -27,13 +31,26 @@ from .notifications import describe_event_changes
 bp.add_app_template_global(describe_event_changes, "describe_event_changes")
 
 
+def may_manage_event(event) -> bool:
+    """For templates: whether to offer the current user the event's managing pages and
+    buttons (a co-organiser sees the event read only). The views check again."""
+    return can_manage_event(current_user, event)
+
+
+bp.add_app_template_global(may_manage_event, "may_manage_event")
+bp.add_app_template_global(CO_ORGANISER_ENDPOINTS, "co_organiser_endpoints")
+
+
 @bp.get("/")
 def dashboard():
     past = request.args.get("visa") == "tidigare"
+    events = event_service.events_for(current_user, past=past)
     return render_template(
         "organiser/dashboard.html",
         organisations=managed_organisations(current_user),
-        events=event_service.events_for(current_user, past=past),
+        events=events,
+        # Shown, marked, but not to be published from here.
+        co_organised_ids={e.id for e in events if not can_manage_event(current_user, e)},
         past=past,
     )
 
@@ -77,7 +94,7 @@ def new_event():
 
 @bp.get("/evenemang/<id:event_id>")
 def show_event(event_id: int):
-    event = event_or_403(event_id)
+    event = event_to_see_or_403(event_id)  # read only for a co-organiser
     history = []
     if current_user.is_admin:
         history = audit.present(audit.audit_entries(event_id=event.id))
@@ -87,6 +104,8 @@ def show_event(event_id: int):
         confirm_form=ConfirmForm(),
         history=history,
         labels=audit.ACTION_LABELS,
+        # A course: how many came to each session (a figure, for co-organisers too).
+        session_attendance=session_service.attendance_per_session(event),
     )
 
 
@@ -168,22 +187,28 @@ def _change_notice_page(event, data: EventData, notice):
 
 @bp.get("/evenemang/<id:event_id>/forhandsvisning")
 def preview_event(event_id: int):
-    """The public page as it will look, drafts included, for the event's organisers only."""
-    event = event_or_403(event_id)
+    """The public page as it will look, drafts included, for the event's organisers and
+    co-organisers only."""
+    event = event_to_see_or_403(event_id)
     return render_template("organiser/preview.html", event=event)
 
 
 @bp.route("/evenemang/<id:event_id>/kopiera", methods=["GET", "POST"])
 def duplicate_event(event_id: int):
     event = event_or_403(event_id)
-    form = DuplicateEventForm()
+    form = DuplicateEventForm(series=event.series)
     if request.method == "GET":
         form.start_dt.data = event_service.default_duplicate_start(event)
+        # A part of a series is most often copied for the next part of the same series.
+        form.series_link.data = "same" if event.series_id else "none"
     starts = _series_starts(form) if form.validate_on_submit() else None
     if starts:
 
         def duplicate():
-            copies = event_service.duplicate_series(event, starts, current_user)
+            copies = event_service.copy_for_series(
+                event, starts, current_user,
+                link=form.series_link.data, new_title=form.series_title.data or "",
+            )  # fmt: skip
             return copies[0].id, len(copies)  # before the commit expires them
 
         outcome = commit_change(duplicate, form=form, field="start_dt")

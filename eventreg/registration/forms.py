@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, ValidationEr
 
 from .. import vocab
 from ..forms import strip, visitor_email_field
+from ..services.questions import QuestionError, answer_choices, check_answers, field_name
 from ..services.registrations import AttendeeDetails, ProfileUpdate
 from ..text import contains_line_break
 
@@ -39,7 +40,15 @@ INTERPRETATION_CHOICES = [
 
 
 class ProfileForm(FlaskForm):
-    """The fields an attendee can change after registering."""
+    """The fields an attendee can change after registering (and, made by `with_questions`,
+    the event's own questions)."""
+
+    # The event's questions (services.questions), one field each, named by field_name.
+    questions: tuple = ()
+    # Whether a required question must be answered (not when an organiser registers
+    # someone), and the person's answers so far (a choice since removed stays allowed).
+    require_answers = True
+    earlier_answers: dict = {}
 
     name = StringField(
         _l("Full name"),
@@ -70,6 +79,24 @@ class ProfileForm(FlaskForm):
     interpretation_language = SelectField(
         _l("Interpretation needed"), choices=INTERPRETATION_CHOICES, default=""
     )
+
+    def validate(self, extra_validators=None) -> bool:
+        """The fields, then each question's answer against the question as it is now (a
+        forged choice is an error beside the question, like an empty required one); the
+        answers that may be stored are left in `answers`."""
+        valid = super().validate(extra_validators)
+        self.answers: dict[int, str] = {}
+        for question in self.questions:
+            answer_field = self[field_name(question)]
+            try:
+                self.answers |= check_answers(
+                    [question], {question.id: answer_field.data or ""},
+                    require=self.require_answers, earlier=self.earlier_answers,
+                )  # fmt: skip
+            except QuestionError as error:
+                answer_field.errors = [*answer_field.errors, error.message]
+                valid = False
+        return valid
 
     def profile_update(self) -> ProfileUpdate:
         return ProfileUpdate(
@@ -144,7 +171,34 @@ class RegistrationForm(ProfileForm):
             message=self.message.data or "",
             calendar_alarm_minutes=int(self.calendar_alarm.data) if self.calendar_alarm.data
             else None,
+            answers=dict(getattr(self, "answers", {})),
         )
+
+
+def with_questions(form_class, questions, *, require: bool = True, earlier: dict | None = None):
+    """`form_class` (ProfileForm or a subclass) asking the event's questions too, after its
+    own fields and before the consent: a text input, or radio buttons for a choice and for
+    yes or no. The answers are checked in `validate`, not by the fields (a radio field would
+    answer a forged value with its own untranslated message)."""
+    earlier = dict(earlier or {})
+    fields: dict = {
+        "questions": tuple(questions), "require_answers": require, "earlier_answers": earlier,
+    }  # fmt: skip
+    for question in questions:
+        name = field_name(question)
+        if question.kind == "text":
+            fields[name] = StringField(question.label, filters=[strip])
+        else:
+            choices = [SelectChoice(value, words) for value, words in answer_choices(question)]
+            kept = earlier.get(question.id)
+            if kept and kept not in {choice.value for choice in choices}:
+                choices.append(SelectChoice(kept, kept))
+            fields[name] = RadioField(question.label, choices=choices, validate_choice=False)
+    order = getattr(form_class, "field_order", None)
+    if order is not None:
+        names = [field_name(question) for question in questions]
+        fields["field_order"] = (*order[:-1], *names, order[-1])  # before the consent
+    return type(form_class.__name__, (form_class,), fields)
 
 
 class CancelForm(FlaskForm):

@@ -28,10 +28,10 @@ from ..feeds.links import webcal_url
 from ..i18n import current_language
 from ..mail.links import absolute_url, base_url
 from ..models import Registration, RegistrationState
-from ..services import catalogue, registrations
+from ..services import catalogue, questions, registrations
 from ..services.errors import RuleError
 from ..services.registrations import RegistrationClosed, RegistrationError, UnsafeHeaderValue
-from .forms import CancelForm, ProfileForm, RegistrationForm
+from .forms import CancelForm, ProfileForm, RegistrationForm, with_questions
 
 bp = Blueprint("registration", __name__)
 
@@ -90,11 +90,12 @@ def register(public_id: str):
     page, whether the address is new or already registered: the details and the manage link
     (and through it the personal calendar of all the address's events) go to the mailbox
     only, so typing someone's address here tells nothing about them."""
-    event = catalogue.get_public_event(public_id) or abort(404)
+    event = registrations.signup_event(public_id) or abort(404)
     state = event.registration_state()
     if state != RegistrationState.OPEN:
         return _closed(event, state, 200 if request.method == "GET" else 409)
-    form = RegistrationForm()
+    # The event's own questions, read before the sign-up takes the event's lock.
+    form = with_questions(RegistrationForm, questions.questions_of(event))()
     if form.validate_on_submit():
         try:
             registrations.register(event, form.attendee_details(), locale=current_language())
@@ -127,7 +128,7 @@ def register(public_id: str):
 def check_email(public_id: str):
     """After a sign-up: "we have sent you an email". The same for every address, and
     nothing on it depends on the registration (not even whether it has a seat)."""
-    event = catalogue.get_public_event(public_id) or abort(404)
+    event = registrations.signup_event(public_id) or abort(404)
     page = render_template(
         "registration/check_email.html",
         event=event,
@@ -141,7 +142,14 @@ def check_email(public_id: str):
 def manage(token: str):
     """See the registration and change name, organisation and needs."""
     registration = _registration_or_404(token)
-    form = ProfileForm(obj=registration if request.method == "GET" else None)
+    asked = questions.questions_of(registration.event_id)
+    answers = questions.answers_of(registration)
+    form_class = with_questions(ProfileForm, asked, earlier=answers)
+    if request.method == "GET":
+        form = form_class(obj=registration, data={
+            questions.field_name(q): answers.get(q.id) for q in asked})  # fmt: skip
+    else:
+        form = form_class()
     if request.method == "GET" and registration.interpretation_language is None:
         form.interpretation_language.data = ""
     if request.method == "POST":
@@ -149,7 +157,9 @@ def manage(token: str):
             abort(409)
         if form.validate():
             try:
-                registrations.update_registration(registration, form.profile_update())
+                questions.update_registration_and_answers(
+                    registration, form.profile_update(), form.answers
+                )
             except UnsafeHeaderValue as error:
                 db.session.rollback()
                 _show_on_form(form, error)  # and the page again, below
@@ -168,6 +178,9 @@ def manage(token: str):
         event=registration.event,
         form=form,
         token=token,
+        questions=asked,
+        answers=answers,
+        answer_text=questions.answer_text,
         position=registrations.waiting_position(registration),
         feed_url=feed_url,
         feed_webcal_url=webcal_url(feed_url),

@@ -42,6 +42,7 @@ from ..models import (
     OutboxEmail,
     OutboxStatus,
     Theme,
+    event_co_organiser,
     event_theme,
     utcnow,
 )
@@ -310,7 +311,12 @@ def _matches(subscription_table) -> object:
                 event_theme.c.event_id == Event.id, event_theme.c.theme_id == sub.theme_id
             ),
         ),
-        and_(sub.organisation_id.is_not(None), Event.organisation_id == sub.organisation_id),
+        and_(sub.organisation_id.is_not(None), or_(
+            Event.organisation_id == sub.organisation_id,
+            # An organisation's events include those it co-organises (as its list does).
+            exists().where(event_co_organiser.c.event_id == Event.id,
+                           event_co_organiser.c.organisation_id == sub.organisation_id),
+        )),  # fmt: skip
         and_(sub.municipality.is_not(None), Event.municipality == sub.municipality),
     )
 

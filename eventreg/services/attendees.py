@@ -29,12 +29,14 @@ from ..mail.notifications import (
     queue_registration_email,
 )
 from ..models import Event, Registration, RegistrationState, RegistrationStatus, User, utcnow
+from ..models.questions import RegistrationQuestion
 from ..models.registrations import ACTIVE_STATUSES
 from ..models.types import utc_to_local
 from ..text import contains_line_break, spreadsheet_safe
 from . import audit
 from . import registrations as registration_service
 from .errors import RuleError
+from .questions import answer_text
 
 STATUS_ORDER = tuple(RegistrationStatus)  # confirmed, waiting, cancelled
 
@@ -538,16 +540,24 @@ def _word(vocabulary: dict, code: str | None) -> str:
     return str(vocabulary.get(code, code)) if code else ""
 
 
-def registrations_csv(registrations: list[Registration]) -> bytes:
+def registrations_csv(
+    registrations: list[Registration],
+    questions: list[RegistrationQuestion] = (),
+    answers: dict[int, dict[int, str]] | None = None,
+) -> bytes:
     """The list as CSV for Excel in the current language: statuses, sectors, municipalities
-    and languages as words, not codes. UTF-8 with a byte-order mark (so å, ä, ö open
-    correctly), semicolons (Swedish Excel's list separator), Stockholm times written
-    year-month-day (which Excel reads as a date in every language). Cells that a
-    spreadsheet would run as formulas are prefixed with an apostrophe."""
+    and languages as words, not codes; then a column per question of the event's own
+    (`answers` by registration id and question id, as services.questions gives them).
+    UTF-8 with a byte-order mark (so å, ä, ö open correctly), semicolons (Swedish Excel's
+    list separator), Stockholm times written year-month-day (which Excel reads as a date in
+    every language). Cells that a spreadsheet would run as formulas are prefixed with an
+    apostrophe."""
     columns = _csv_columns()
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([header for _name, header in columns])
+    writer.writerow([header for _name, header in columns]
+                    + [spreadsheet_safe(question.label) for question in questions])
+    answers = answers or {}
     for r in registrations:
         row = {
             "status": _word(vocab.REGISTRATION_STATUSES, r.status),
@@ -563,5 +573,9 @@ def registrations_csv(registrations: list[Registration]) -> bytes:
             "registered_at": _local_text(r.created_at),
             "attended_at": _local_text(r.attended_at),
         }
-        writer.writerow([spreadsheet_safe(row[name]) for name, _header in columns])
+        given = answers.get(r.id, {})
+        writer.writerow(
+            [spreadsheet_safe(row[name]) for name, _header in columns]
+            + [spreadsheet_safe(answer_text(q, given.get(q.id))) for q in questions]
+        )
     return ("\ufeff" + out.getvalue()).encode("utf-8")

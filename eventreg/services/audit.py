@@ -19,6 +19,7 @@ from .. import vocab
 from ..extensions import db
 from ..models import (
     Event,
+    EventSeries,
     Organisation,
     Registration,
     RegistrationStatus,
@@ -43,6 +44,13 @@ ACTION_LABELS = {
     "event.material.add": _l("Material added"),
     "event.material.update": _l("Material changed"),
     "event.material.delete": _l("Material removed"),
+    "event.translation.add": _l("Translation added"),
+    "event.translation.update": _l("Translation changed"),
+    "event.translation.delete": _l("Translation removed"),
+    "event.question.add": _l("Registration question added"),
+    "event.question.update": _l("Registration question changed"),
+    "event.question.move": _l("Registration question moved"),
+    "event.question.delete": _l("Registration question removed"),
     "registration.create": _l("Registered"),
     "registration.cancel": _l("Registration cancelled"),
     "registration.promote": _l("Moved from the waiting list to a seat"),
@@ -59,12 +67,18 @@ ACTION_LABELS = {
     "admin.target_group.create": _l("Target group added"),
     "admin.target_group.update": _l("Target group changed"),
     "admin.target_group.delete": _l("Target group removed"),
+    "admin.content_language.create": _l("Language of event texts added"),
+    "admin.content_language.update": _l("Language of event texts changed"),
+    "admin.content_language.delete": _l("Language of event texts removed"),
     "admin.resource.create": _l("Resource added"),
     "admin.resource.update": _l("Resource changed"),
     "admin.resource.delete": _l("Resource removed"),
     "admin.organisation.create": _l("Organisation added"),
     "admin.organisation.update": _l("Organisation changed"),
     "admin.organisation.delete": _l("Organisation removed"),
+    "series.create": _l("Series created"),
+    "series.update": _l("Series changed"),
+    "series.delete": _l("Series removed"),
     "admin.user.create": _l("Account added"),
     "admin.user.update": _l("Account changed"),
 }
@@ -74,6 +88,10 @@ REDACTED_FIELDS = (
     "name", "email", "organisation", "sector", "municipality", "dietary_needs",
     "accessibility_needs", "interpretation_language", "message",
 )  # fmt: skip
+
+# Where services.questions leaves the ids of registrations whose answers to the event's
+# questions changed: the flush listener below logs that they did (never what they said).
+ANSWERS_CHANGED_KEY = "registration_answers_changed"
 
 _actor: ContextVar[User | None] = ContextVar("audit_actor", default=None)
 
@@ -201,7 +219,12 @@ FIELD_LABELS = {
     "registration_mode": _l("Registration"),
     "external_registration_url": _l("Address for registration elsewhere"),
     "target_group_ids": _l("Target groups"),
+    "series_id": _l("Series"),
+    "co_organiser_ids": _l("Co-organisers"),
     "material": _l("Material"), "in_theme_library": _l("In the theme library"),
+    "question": _l("Question"), "question_kind": _l("Kind of question"),
+    "help_text": _l("Help text"), "choices": _l("Choices"), "is_required": _l("Required"),
+    "answers": _l("Answers to the event's questions"),
 }  # fmt: skip
 
 # Codes written as words, per key.
@@ -210,6 +233,7 @@ VALUE_WORDS = {
     "kind": vocab.RESOURCE_KINDS, "language": vocab.LANGUAGES,
     "interpretation_language": vocab.LANGUAGES, "language_codes": vocab.LANGUAGES,
     "registration_mode": vocab.REGISTRATION_MODES,
+    "question_kind": vocab.QUESTION_KINDS,
 }  # fmt: skip
 
 # Long texts are cut on the page (the log keeps them whole).
@@ -295,8 +319,10 @@ def _names_for(entries: list[AuditEntry]) -> dict[str, dict[int, str]]:
                                    _ids(entries, "target_group_ids")),
         "organisation_ids": lookup(Organisation, Organisation.name,
                                    _ids(entries, "organisation_ids")
-                                   | _ids(entries, "organisation_id")),
+                                   | _ids(entries, "organisation_id")
+                                   | _ids(entries, "co_organiser_ids")),
         "copied_from": lookup(Event, Event.title, _ids(entries, "copied_from")),
+        "series_id": lookup(EventSeries, EventSeries.title, _ids(entries, "series_id")),
         "registrations": registrations,
     }  # fmt: skip
 
@@ -323,9 +349,9 @@ def _value_text(action: str, key: str, value: Any, names: dict[str, dict[int, st
                     else vocab.EVENT_STATUSES)  # fmt: skip
         return str(statuses.get(value, value))
     if key in ("theme_ids", "organisation_ids", "organisation_id", "copied_from",
-               "target_group_ids"):  # fmt: skip
-        lookup = names[key if key in ("theme_ids", "target_group_ids", "copied_from")
-                       else "organisation_ids"]  # fmt: skip
+               "target_group_ids", "co_organiser_ids", "series_id"):  # fmt: skip
+        lookup = names[key if key in ("theme_ids", "target_group_ids", "copied_from",
+                                      "series_id") else "organisation_ids"]  # fmt: skip
         values = value if isinstance(value, list) else [value]
         return ", ".join(lookup.get(v, f"#{v}") for v in values)
     if key in VALUE_WORDS:
@@ -435,12 +461,28 @@ def _registration_entries(session: Session) -> list[dict[str, Any]]:
                 changed = sorted(
                     name for name in REDACTED_FIELDS if state.attrs[name].history.has_changes()
                 )
+                answered = session.info.get(ANSWERS_CHANGED_KEY, set())
+                if registration.id in answered:
+                    answered.discard(registration.id)
+                    changed.append("answers")
                 if changed:
                     found.append(("registration.update", {name: ["…", "…"] for name in changed}))
         for action, changes in found:
             entries.append({"action": action, "event_id": registration.event_id,
                             "registration_id": registration.id, "changes": changes})  # fmt: skip
     return entries
+
+
+def _titles_in_session(session: Session, event_ids: set[int]) -> dict[int, str]:
+    """The titles of those events the session has loaded already (a sign-up has its event
+    in hand): no query for them."""
+    titles = {}
+    for event_id in event_ids:
+        event = session.identity_map.get(session.identity_key(Event, event_id))
+        title = inspect(event).dict.get("title") if event is not None else None
+        if title is not None:
+            titles[event_id] = title
+    return titles
 
 
 @sa_event.listens_for(Session, "after_flush")
@@ -450,11 +492,12 @@ def _log_registration_changes(session: Session, flush_context) -> None:
     if not entries:
         return
     connection = session.connection()
-    titles = dict(
-        connection.execute(
-            select(Event.id, Event.title).where(Event.id.in_({e["event_id"] for e in entries}))
-        ).all()
-    )
+    titles = _titles_in_session(session, {e["event_id"] for e in entries})
+    missing = {e["event_id"] for e in entries} - titles.keys()
+    if missing:
+        titles |= dict(
+            connection.execute(select(Event.id, Event.title).where(Event.id.in_(missing))).all()
+        )
     user_id = _acting_user_id()
     now = utcnow()
     connection.execute(

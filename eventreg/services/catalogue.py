@@ -10,7 +10,9 @@ from ..extensions import db
 from ..models import (
     Event,
     EventLanguage,
+    EventSeries,
     EventStatus,
+    EventTranslation,
     Organisation,
     TargetGroup,
     Theme,
@@ -18,6 +20,7 @@ from ..models import (
     event_theme,
     utcnow,
 )
+from ..models.events import arranged_by
 from ..models.statuses import PUBLIC_EVENT_STATUSES
 from ..models.types import LOCAL_TZ
 
@@ -40,13 +43,18 @@ class EventFilter:
     # (calendar feeds carry recent past events as well as upcoming ones).
     ended_after: datetime | None = None
     target_groups: tuple[str, ...] = ()  # slugs
+    # Languages the event's text is written in besides Swedish (content language codes);
+    # not the languages it is held in (`languages`).
+    described_in: tuple[str, ...] = ()
+    series: tuple[str, ...] = ()  # public ids (a series' page and feed)
 
     @property
     def is_empty(self) -> bool:
         return not (
             self.themes or self.municipalities or self.formats or self.languages
             or self.date_from or self.date_to or self.text or self.organisations
-            or self.target_groups
+            or self.described_in
+            or self.target_groups or self.series
         )  # fmt: skip
 
 
@@ -74,7 +82,10 @@ def _with_details(stmt: Select) -> Select:
         selectinload(Event.target_groups),
         selectinload(Event.languages),
         selectinload(Event.organisation),
+        selectinload(Event.co_organisers),
         selectinload(Event.speakers),
+        selectinload(Event.translations),
+        selectinload(Event.series),
     )
 
 
@@ -110,6 +121,12 @@ def public_events_stmt(
                 .where(TargetGroup.slug.in_(event_filter.target_groups))
             )
         )
+    if event_filter.series:
+        stmt = stmt.where(
+            Event.series_id.in_(
+                select(EventSeries.id).where(EventSeries.public_id.in_(event_filter.series))
+            )
+        )
     if event_filter.municipalities:
         stmt = stmt.where(Event.municipality.in_(event_filter.municipalities))
     if event_filter.formats:
@@ -120,12 +137,19 @@ def public_events_stmt(
                 select(EventLanguage.event_id).where(EventLanguage.code.in_(event_filter.languages))
             )
         )
-    if event_filter.organisations:
+    if event_filter.described_in:
         stmt = stmt.where(
-            Event.organisation_id.in_(
-                select(Organisation.id).where(Organisation.slug.in_(event_filter.organisations))
+            Event.id.in_(
+                select(EventTranslation.event_id).where(
+                    EventTranslation.code.in_(event_filter.described_in)
+                )
             )
         )
+    if event_filter.organisations:
+        # Also the events an organisation co-organises: they are its events too.
+        stmt = stmt.where(arranged_by(
+            select(Organisation.id).where(Organisation.slug.in_(event_filter.organisations))
+        ))  # fmt: skip
     if event_filter.date_from:
         stmt = stmt.where(Event.end_dt > local_midnight_utc(event_filter.date_from))
     if event_filter.date_to and event_filter.date_to < date.max:  # 9999-12-31: no end

@@ -22,12 +22,14 @@ from ..models import (
     User,
     utcnow,
 )
-from ..models.events import MAX_CAPACITY
-from ..models.types import LOCAL_TZ, max_length
+from ..models.events import MAX_CAPACITY, arranged_by
+from ..models.types import LOCAL_TZ, MAX_ROW_ID, max_length
 from ..models.types import utc_to_local as utc_to_local  # for the forms' datetime fields
 from ..text import is_https_url, is_one_line, normalise_newlines, slugify
-from . import attendees, audit, reminders
+from . import attendees, audit, questions, reminders, translations
 from . import registrations as registration_service
+from . import series as series_service
+from . import sessions as session_service
 from .errors import RuleError
 
 # A change to any of these in a published event is news for the people registered: they
@@ -40,7 +42,8 @@ ALWAYS_NOTIFY_FIELDS = frozenset(
 OPTIONAL_NOTIFY_FIELDS = frozenset(
     {"title", "summary", "description", "format", "speakers", "language_codes",
      "interpretation_available", "interpretation_note", "step_free_access", "hearing_loop",
-     "sign_language_interpretation", "accessibility_notes", "contact_email", "organisation_id"}
+     "sign_language_interpretation", "accessibility_notes", "contact_email", "organisation_id",
+     "co_organiser_ids"}
 )  # fmt: skip
 NOTIFY_FIELDS = ALWAYS_NOTIFY_FIELDS | OPTIONAL_NOTIFY_FIELDS
 # Stored as NULL when empty (a form sends "" for an empty input): "" and None are the same
@@ -124,6 +127,10 @@ class EventData:
     registration_mode: str = "eventreg"
     external_registration_url: str | None = None
     target_group_ids: list[int] = field(default_factory=list)
+    # Organisations arranging the event together with the responsible one (never it).
+    co_organiser_ids: list[int] = field(default_factory=list)
+    # The series the event is part of (one of its organisation's), or None.
+    series_id: int | None = None
 
     def __post_init__(self) -> None:
         self.drop_unused_registration_fields()
@@ -147,11 +154,14 @@ class EventData:
             language_codes=list(event.language_codes),
             speakers=[(s.name, s.affiliation) for s in event.speakers],
             target_group_ids=[t.id for t in event.target_groups],
+            co_organiser_ids=[o.id for o in event.co_organisers],
         )
 
 
 # The fields that are lists (relationships), set apart from the event's own columns.
-LIST_FIELDS = frozenset({"theme_ids", "language_codes", "speakers", "target_group_ids"})
+LIST_FIELDS = frozenset(
+    {"theme_ids", "language_codes", "speakers", "target_group_ids", "co_organiser_ids"}
+)
 SIMPLE_FIELDS = tuple(f.name for f in fields(EventData) if f.name not in LIST_FIELDS)
 
 # Text on one line (a line break in any of these would end an email header or a calendar
@@ -217,6 +227,12 @@ def validate_event_data(
         errors["language_codes"] = _("Choose at least one language from the list.")
     if db.session.get(Organisation, data.organisation_id) is None:
         errors["organisation_id"] = _("Choose an organisation.")
+    series_problem = series_service.series_problem(data.series_id, data.organisation_id)
+    if series_problem:
+        errors["series_id"] = series_problem
+    co_organiser_problem = _co_organiser_problem(data)
+    if co_organiser_problem:
+        errors["co_organiser_ids"] = co_organiser_problem
     for name in ONE_LINE_FIELDS:
         if not is_one_line(getattr(data, name)):
             errors.setdefault(name, _one_line_error())
@@ -255,6 +271,21 @@ def _registration_mode_problems(data: EventData, event: Event | None) -> dict[st
             "registered (cancel their registrations first)."
         )}
     return {}
+
+
+def _co_organiser_problem(data: EventData) -> str | None:
+    """The responsible organisation is never also a co-organiser: it would be named twice,
+    and which of the two roles it has would be unclear."""
+    if data.organisation_id in data.co_organiser_ids:
+        return _("The responsible organisation cannot also be a co-organiser.")
+    if any(not 0 < i <= MAX_ROW_ID for i in data.co_organiser_ids):
+        return _("Choose co-organisers from the list.")  # no row has it (nor could have)
+    known = set(db.session.scalars(
+        select(Organisation.id).where(Organisation.id.in_(data.co_organiser_ids))
+    ))  # fmt: skip
+    if set(data.co_organiser_ids) - known:
+        return _("Choose co-organisers from the list.")
+    return None
 
 
 def _one_line_error() -> str:
@@ -304,6 +335,10 @@ def _apply(event: Event, data: EventData) -> None:
     event.target_groups = list(
         db.session.scalars(select(TargetGroup).where(TargetGroup.id.in_(data.target_group_ids)))
     )  # fmt: skip
+    co_organisers = set(data.co_organiser_ids) - {data.organisation_id}
+    event.co_organisers = list(
+        db.session.scalars(select(Organisation).where(Organisation.id.in_(co_organisers)))
+    )  # fmt: skip
     existing = [(s.name, s.affiliation) for s in event.speakers]
     if existing != data.speakers:
         event.speakers = [
@@ -326,6 +361,7 @@ def _snapshot_of_data(data: EventData) -> dict:
         language_codes=sorted(dict.fromkeys(data.language_codes)),
         speakers=[list(s) for s in data.speakers],
         target_group_ids=sorted(set(data.target_group_ids)),
+        co_organiser_ids=sorted(set(data.co_organiser_ids)),
     )
     return snapshot
 
@@ -378,6 +414,7 @@ class ChangeNotice:
 
 def change_notice(event: Event, data: EventData) -> ChangeNotice:
     """The notice an edit of `event` to `data` would send (nothing is changed here)."""
+    data.start_dt, data.end_dt = session_service.keep_span(event, data.start_dt, data.end_dt)
     changes = audit.diff(_snapshot(event), _snapshot_of_data(data))
     return ChangeNotice(
         changes=changes,
@@ -403,7 +440,11 @@ def update_event(
     The people registered for a published event are emailed what changed (NOTIFY_FIELDS).
     `skip_notice` leaves the email out for a correction, but never when the time, place or
     online link changed.
+
+    A course's start and end stay the span of its sessions (services.sessions), whatever
+    `data` says.
     """
+    data.start_dt, data.end_dt = session_service.keep_span(event, data.start_dt, data.end_dt)
     _check(data, event, allow_capacity_reduction=allow_capacity_reduction)
     # An edit waits for the event's lock like a sign-up, at most REGISTRATION_LOCK_TIMEOUT_MS
     # (then OperationalError: the view answers "busy, try again"), before it writes the row.
@@ -431,10 +472,14 @@ def update_event(
     return EventUpdate(changes=changes, notify_attendees=notify, recipients=recipients)
 
 
-def duplicate_event(event: Event, start_dt: datetime, user: User | None) -> Event:
-    """A draft copy for a series: the same content at a new start, all times shifted alike."""
+def duplicate_event(
+    event: Event, start_dt: datetime, user: User | None, *, series_id: int | None = None
+) -> Event:
+    """A draft copy for a series: the same content at a new start, all times shifted alike.
+    The copy is part of the series `series_id` (None: of none, whatever the original is in)."""
     shift = start_dt - event.start_dt
     data = EventData.from_event(event)
+    data.series_id = series_id
     data.start_dt = event.start_dt + shift
     data.end_dt = event.end_dt + shift
     if data.registration_opens_dt is not None:
@@ -444,12 +489,19 @@ def duplicate_event(event: Event, start_dt: datetime, user: User | None) -> Even
     _check(data)
     copy = Event(status=EventStatus.DRAFT)
     _apply(copy, data)
+    # A course's copy is a course at the new dates.
+    session_service.copy_sessions(event, copy, shift)
     db.session.add(copy)
     db.session.flush()
+    # The copy's registration form asks the same questions (it has no answers yet).
+    questions.copy_questions(event, copy)
+    # The copy is described in the same languages.
+    translations.copy_translations(event, copy)
     audit.record_event_change(
         copy, "event.duplicate", user, {"copied_from": [None, event.id], **audit.diff(
-            {}, {"start_dt": copy.start_dt, "end_dt": copy.end_dt})}
-    )
+            {}, {"start_dt": copy.start_dt, "end_dt": copy.end_dt,
+                 **({"series_id": series_id} if series_id else {})})}
+    )  # fmt: skip
     return copy
 
 
@@ -510,6 +562,7 @@ def delete_draft(event: Event, user: User | None) -> None:
     if event.status != EventStatus.DRAFT or event.seats_taken > 0 or _has_registrations(event):
         raise EventRuleError(_("Only a draft without registrations can be deleted."))
     audit.record_event_change(event, "event.delete", user, {"status": [EventStatus.DRAFT, None]})
+    questions.remove_questions_of(event)
     db.session.delete(event)
     db.session.flush()
 
@@ -534,11 +587,12 @@ def _has_registrations(event: Event) -> bool:
 def events_for(
     user: User, *, status: str | None = None, past: bool = False, now: datetime | None = None
 ) -> list[Event]:
-    """The events this user manages, upcoming first (or past, newest first)."""
+    """The events this user manages or co-organises (see them read only), upcoming first
+    (or past, newest first)."""
     now = now or utcnow()
     stmt = select(Event)
     if not user.is_admin:
-        stmt = stmt.where(Event.organisation_id.in_(user.organisation_ids or {-1}))
+        stmt = stmt.where(arranged_by(user.organisation_ids))
     if status:
         stmt = stmt.where(Event.status == status)
     if past:
@@ -577,14 +631,47 @@ def publish_events(
 MAX_SERIES_COPIES = 60
 
 
-def duplicate_series(event: Event, starts: list[datetime], user: User | None) -> list[Event]:
-    """Draft copies of an event for a series, one per start (duplicate_event); raises
-    EventRuleError for the first start the rules refuse, and the caller rolls back."""
+def duplicate_series(
+    event: Event, starts: list[datetime], user: User | None, *, series_id: int | None = None
+) -> list[Event]:
+    """Draft copies of an event for a series, one per start (duplicate_event), each part of
+    the series `series_id` if given; raises EventRuleError for the first start the rules
+    refuse, and the caller rolls back."""
     if len(starts) > MAX_SERIES_COPIES:
         raise EventRuleError(
             _("At most %(count)d copies at a time.", count=MAX_SERIES_COPIES), "start_dt"
         )
-    return [duplicate_event(event, start, user) for start in starts]
+    return [duplicate_event(event, start, user, series_id=series_id) for start in starts]
+
+
+# How "copy for a series" links the copies: to no series, to the original's series, or to
+# a new series (named in the form) that the original joins too when it is in none.
+SERIES_LINKS = ("none", "same", "new")
+
+
+def copy_for_series(
+    event: Event, starts: list[datetime], user: User | None, *, link: str, new_title: str = ""
+) -> list[Event]:
+    """Draft copies of an event (duplicate_series), linked to a series as `link` says
+    (SERIES_LINKS). A new series belongs to the event's organisation. Raises a RuleError
+    (EventRuleError or SeriesRuleError) and the caller rolls back."""
+    if link not in SERIES_LINKS:
+        raise EventRuleError(_("Choose how the copies are linked to a series."), "series_link")
+    series_id = None
+    if link == "same":
+        if event.series_id is None:
+            raise EventRuleError(_("The event is not part of a series."), "series_link")
+        series_id = event.series_id
+    elif link == "new":
+        data = series_service.SeriesData(title=new_title, organisation_id=event.organisation_id)
+        problems = series_service.validate_series_data(data)
+        if problems:  # the new series' title is the copy form's field "series_title"
+            raise EventRuleError(next(iter(problems.values())), "series_title")
+        series = series_service.create_series(data, user)
+        if event.series_id is None:
+            series_service.add_event(event, series, user)
+        series_id = series.id
+    return duplicate_series(event, starts, user, series_id=series_id)
 
 
 def default_municipality(organisations: list[Organisation]) -> str | None:

@@ -41,6 +41,7 @@ from ..models import (
     event_theme,
     utcnow,
 )
+from ..models.events import arranged_by
 from ..models.feedback import IMPROVEMENT_AREAS, USEFULNESS
 from ..models.types import LOCAL_TZ
 from ..text import spreadsheet_safe
@@ -315,7 +316,8 @@ def load_rating_facts(
         Event.municipality, Event.format, answers,
     ).join(Event, Event.id == FeedbackAnswer.event_id)  # fmt: skip
     if organisation_ids is not None:
-        stmt = stmt.where(Event.organisation_id.in_(organisation_ids or {-1}))
+        # Co-organised events count too, each once.
+        stmt = stmt.where(arranged_by(organisation_ids))
     if date_from:
         stmt = stmt.where(Event.start_dt >= local_midnight_utc(date_from))
     if date_to:

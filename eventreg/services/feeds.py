@@ -9,9 +9,18 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Select, func, literal_column, or_, select, union_all
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Event, EventStatus, Organisation, Theme, event_theme
+from ..models import (
+    Event,
+    EventSeries,
+    EventStatus,
+    Organisation,
+    Theme,
+    event_co_organiser,
+    event_theme,
+)
 from .catalogue import EventFilter, public_events_stmt, searchable
 
 # Past events stay in feeds for about six months: long enough for someone looking back at
@@ -25,6 +34,8 @@ def feed_events_stmt(event_filter: EventFilter, now: datetime) -> Select:
     until they are past (so subscribed calendars learn of the cancellation), oldest first.
     Drafts never appear: `public_events_stmt` only returns published and cancelled events."""
     stmt = public_events_stmt(replace(event_filter, ended_after=now - PAST_WINDOW), now=now)
+    # Every session of a course is a VEVENT (and listed in its Atom entry): loaded at once.
+    stmt = stmt.options(selectinload(Event.sessions))
     return stmt.where(or_(Event.status == EventStatus.PUBLISHED, Event.end_dt > now))
 
 
@@ -77,14 +88,24 @@ def shown_rows_key(event_ids: Select | list[int]) -> str:
         Organisation.name,
         Organisation.contact_email,
         literal_column("0"),
-    ).where(Organisation.id.in_(select(Event.organisation_id).where(Event.id.in_(event_ids))))
+    ).where(or_(
+        Organisation.id.in_(select(Event.organisation_id).where(Event.id.in_(event_ids))),
+        # Co-organisers are named in the events' text too.
+        Organisation.id.in_(select(event_co_organiser.c.organisation_id).where(
+            event_co_organiser.c.event_id.in_(event_ids))),
+    ))  # fmt: skip
     themes = select(
         literal_column("'theme'"), Theme.id, Theme.name_sv, Theme.name_en, Theme.position
     ).where(
         Theme.id.in_(select(event_theme.c.theme_id).where(event_theme.c.event_id.in_(event_ids)))
     )
+    # The series named in each event's text ("Part of the series: …").
+    series = select(
+        literal_column("'series'"), EventSeries.id, EventSeries.title, literal_column("''"),
+        literal_column("0"),
+    ).where(EventSeries.id.in_(select(Event.series_id).where(Event.id.in_(event_ids))))
     rows = sorted(
-        (tuple(row) for row in db.session.execute(union_all(organisations, themes))),
+        (tuple(row) for row in db.session.execute(union_all(organisations, themes, series))),
         key=lambda row: (row[0], row[1]),
     )
     return hashlib.sha256(repr(rows).encode()).hexdigest()[:16]

@@ -17,6 +17,8 @@ in any letter case, and also by their Swedish names in COLUMN_ALIASES):
   registration                 eventreg (the default: registration here), none (no
                                registration needed) or external (with registration_url)
   registration_url             https:// address where people register, for external
+  co_organisers                organisations arranging the event with the importing one,
+                               by address name (e.g. lansstyrelsen-halland|halmstad)
 
 A problem is reported with the column as the file names it ("Column “Start”: …"), or for
 an .ics file with the property (DTSTART, LOCATION …), and said in words.
@@ -45,7 +47,7 @@ REQUIRED_COLUMNS = ("title", "start", "end")
 KNOWN_COLUMNS = REQUIRED_COLUMNS + (
     "municipality", "format", "summary", "description", "audience", "venue_name", "address",
     "online_url", "contact_email", "capacity", "registration_closes", "themes", "languages",
-    "target_groups", "registration", "registration_url",
+    "target_groups", "registration", "registration_url", "co_organisers",
 )  # fmt: skip
 
 
@@ -57,7 +59,7 @@ COLUMN_ALIASES = {
     "länk": "online_url", "kontakt": "contact_email", "e-post": "contact_email",
     "platser": "capacity", "anmälan stänger": "registration_closes", "teman": "themes",
     "språk": "languages", "målgrupper": "target_groups", "anmälan": "registration",
-    "anmälningslänk": "registration_url",
+    "anmälningslänk": "registration_url", "medarrangörer": "co_organisers",
 }  # fmt: skip
 
 # The registration column's values: the codes, and the same in Swedish.
@@ -72,6 +74,7 @@ CSV_COLUMN_OF = {
     "registration_opens_dt": "registration_closes", "theme_ids": "themes",
     "language_codes": "languages", "target_group_ids": "target_groups",
     "registration_mode": "registration", "external_registration_url": "registration_url",
+    "co_organiser_ids": "co_organisers",
 }  # fmt: skip
 ICS_PROPERTY_OF = {
     "title": "SUMMARY", "start": "DTSTART", "start_dt": "DTSTART", "end": "DTEND",
@@ -173,6 +176,7 @@ def parse_csv(content: bytes, organisation: Organisation) -> list[ImportRow]:
         )  # fmt: skip
     theme_ids = {t.slug: t.id for t in db.session.scalars(select(Theme))}
     target_group_ids = {t.slug: t.id for t in db.session.scalars(select(TargetGroup))}
+    organisation_ids = {o.slug: o.id for o in db.session.scalars(select(Organisation))}
     rows = []
     for number, raw in enumerate(records, start=2):
         if number - 1 > MAX_ROWS:
@@ -181,7 +185,7 @@ def parse_csv(content: bytes, organisation: Organisation) -> list[ImportRow]:
         if not any(values.values()):
             continue  # blank line
         rows.append(_row_from_values(number, values, organisation, theme_ids, written,
-                                     target_group_ids))  # fmt: skip
+                                     target_group_ids, organisation_ids))  # fmt: skip
     return rows
 
 
@@ -211,6 +215,7 @@ def _row_from_values(
     theme_ids: dict[str, int],
     written: dict[str, str] | None = None,
     target_group_ids: dict[str, int] | None = None,
+    organisation_ids: dict[str, int] | None = None,
 ) -> ImportRow:
     row = ImportRow(line=number, title=values.get("title", ""), columns=written or {})
     times: dict[str, datetime | None] = {}
@@ -265,6 +270,14 @@ def _row_from_values(
                                        "target groups: %(known)s.",
                                        codes=", ".join(unknown_groups),
                                        known=", ".join(target_group_ids) or "–"))  # fmt: skip
+    organisation_ids = organisation_ids or {}
+    co_organisers = _codes(values.get("co_organisers", ""))
+    unknown_organisations = [slug for slug in co_organisers if slug not in organisation_ids]
+    if unknown_organisations:
+        row.problem("co_organisers", _(
+            "no organisation has the address name %(codes)s. Known organisations: %(known)s.",
+            codes=", ".join(unknown_organisations), known=", ".join(organisation_ids) or "–",
+        ))  # fmt: skip
     mode_word = (values.get("registration") or "eventreg").strip().casefold()
     registration_mode = REGISTRATION_MODE_WORDS.get(mode_word)
     if registration_mode is None:
@@ -299,6 +312,9 @@ def _row_from_values(
                           if slug in target_group_ids],  # fmt: skip
         registration_mode=registration_mode or "eventreg",
         external_registration_url=values.get("registration_url") or None,
+        # The importing organisation named here too: the event rules say it cannot be both.
+        co_organiser_ids=[organisation_ids[slug] for slug in co_organisers
+                          if slug in organisation_ids],  # fmt: skip
     )
     return row
 

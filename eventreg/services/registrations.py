@@ -11,14 +11,19 @@ which together with the CHECK constraint on `event` means the database, not Pyth
 confirmed registrations within capacity.
 """
 
+import dataclasses
 import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from types import SimpleNamespace
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, inspect, or_, select, update
+from sqlalchemy import Select, bindparam, delete, func, inspect, or_, select, update
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..database import set_lock_timeout
 from ..extensions import db
@@ -28,10 +33,12 @@ from ..models import (
     OutboxEmail,
     OutboxStatus,
     Registration,
+    RegistrationAnswer,
     RegistrationState,
     RegistrationStatus,
     utcnow,
 )
+from ..models.questions import insert_answers
 from ..models.registrations import ACTIVE_STATUSES, new_nonce
 from ..models.statuses import PUBLIC_EVENT_STATUSES
 from ..models.users import normalise_email
@@ -39,6 +46,7 @@ from ..text import contains_line_break
 from ..tokens import FEED_SALT, MANAGE_SALT, read_token
 from ..tokens import feed_token as feed_token  # the service's public names for views, tests
 from ..tokens import manage_token as manage_token
+from .catalogue import searchable
 from .errors import RuleError
 
 # The emails anyone can make us send to an address by typing it into a form (a sign-up, a
@@ -95,6 +103,9 @@ class AttendeeDetails:
     message: str = ""
     # The VALARM in their calendar files, minutes before the start (None: none).
     calendar_alarm_minutes: int | None = None
+    # Answers to the event's own questions, {question id: value}, already checked against
+    # them (services.questions.check_answers): stored with the registration, nothing read.
+    answers: dict[int, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclass
@@ -185,6 +196,38 @@ def _refresh_event(event: Event) -> None:
     db.session.refresh(event, [column.key for column in inspect(Event).column_attrs])
 
 
+def _lock_and_read_event(event: Event) -> None:
+    """`_lock_event` and `_refresh_event` in one statement: the no-op UPDATE that takes the
+    lock returns the event's own columns as they are under it (RETURNING, on both
+    databases), one round trip less for every sign-up while the others wait."""
+    set_lock_timeout(db.session, current_app.config["REGISTRATION_LOCK_TIMEOUT_MS"])
+    db.session.execute(_signup_statements().lock_and_read, {"event_id": event.id}).all()
+
+
+def _take_seat_returning(event: Event) -> bool:
+    """`_take_seat` that also leaves the event's new seat count on `event` (from the same
+    statement's RETURNING, not a second read)."""
+    seats_taken = db.session.scalar(_signup_statements().take_seat, {"event_id": event.id})
+    if seats_taken is None:
+        return False
+    set_committed_value(event, "seats_taken", seats_taken)
+    return True
+
+
+def signup_event(public_id: str) -> Event | None:
+    """A published or cancelled event by its public id, for the sign-up pages: its own
+    columns, its organisation and co-organisers (the pages name them) in one query. Not
+    catalogue.get_public_event, which also loads its themes, target groups, languages and
+    speakers: four more queries on every sign-up that nothing on these pages shows."""
+    if not searchable(public_id):
+        return None
+    return db.session.execute(
+        select(Event)
+        .options(joinedload(Event.organisation), joinedload(Event.co_organisers))
+        .where(Event.public_id == public_id, Event.status.in_(PUBLIC_EVENT_STATUSES))
+    ).unique().scalar_one_or_none()
+
+
 def active_registration_for(event: Event, email: str) -> Registration | None:
     """The confirmed or waiting registration of this address for this event, if any."""
     return db.session.scalar(
@@ -225,20 +268,22 @@ def register(
     """
     now = now or utcnow()
     _check_header_safe(name=details.name, email=details.email)
-    _lock_event(event.id)
-    _refresh_event(event)
+    _lock_and_read_event(event)
     state = event.registration_state(now)
     # Nobody is registered here for an event without registration, or registered elsewhere.
     never = (RegistrationState.UNAVAILABLE, RegistrationState.NONE, RegistrationState.EXTERNAL)
     if state in never or (state != RegistrationState.OPEN and not ignore_window):
         raise RegistrationClosed(state)
 
-    existing = active_registration_for(event, details.email)
-    if existing is not None:
-        _queue_visitor_email(existing, "manage_link", now, limited=limit_emails)
+    # Under the lock, what was just read is what the seat UPDATE will find.
+    full = event.capacity is not None and event.seats_taken >= event.capacity
+    existing_id, sent, waiting = _address_and_waiting_list(event, details.email, now, full)
+    if existing_id is not None:
+        existing = db.session.get(Registration, existing_id)
+        _queue_visitor_email(existing, "manage_link", now, limited=limit_emails, sent=sent)
         return SignUp(existing, is_new=False)
 
-    has_seat = _take_seat(event.id)
+    has_seat = _take_seat_returning(event)
     registration = Registration(
         event=event,
         status=RegistrationStatus.CONFIRMED if has_seat else RegistrationStatus.WAITING,
@@ -260,41 +305,130 @@ def register(
         confirmed_at=now if has_seat else None,
     )
     db.session.add(registration)
-    db.session.flush()
-    _refresh_seats(event)
     kind = "confirmation" if has_seat else "waiting"
-    _queue_visitor_email(registration, kind, now, limited=limit_emails)
+    # Nobody else adds to the waiting list while the lock is held: the new place is the last.
+    position = None if has_seat else (waiting or 0) + 1
+    # One flush for the registration and its email (the outbox row refers to it).
+    _queue_visitor_email(
+        registration, kind, now, limited=limit_emails, sent=sent, position=position
+    )
+    db.session.flush()
+    if details.answers:
+        # Still under the lock, so a question removed meanwhile is left out (not an error).
+        db.session.execute(insert_answers(registration.id, event.id, details.answers))
     return SignUp(registration, is_new=True)
+
+
+def _address_and_waiting_list(
+    event: Event, email: str, now: datetime, full: bool
+) -> tuple[int | None, int, int | None]:
+    """What a sign-up needs to know besides the event, in one query: the id of the
+    address's active registration for the event (None if it has none), how many emails
+    visitors made us send to the address in the last hour, and, when the event is `full`,
+    how many are on its waiting list (None otherwise)."""
+    statements = _signup_statements()
+    params = {
+        "event_id": event.id,
+        "email_normalised": normalise_email(email),
+        "since": now - VISITOR_EMAIL_WINDOW,
+    }
+    if not full:
+        existing_id, sent = db.session.execute(statements.address, params).one()
+        return existing_id, sent, None
+    existing_id, sent, waiting = db.session.execute(statements.address_and_waiting, params).one()
+    return existing_id, sent, waiting
+
+
+@cache
+def _signup_statements() -> SimpleNamespace:
+    """The statements every sign-up runs, built once (with bound parameters) instead of for
+    each sign-up: building them cost as much as running them."""
+    event_id = bindparam("event_id")
+    existing = (
+        select(Registration.id)
+        .where(
+            Registration.event_id == event_id,
+            Registration.email_normalised == bindparam("email_normalised"),
+            Registration.status.in_(ACTIVE_STATUSES),
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    sent = _visitor_emails_sent_query(bindparam("email_normalised"), bindparam("since"))
+    waiting = select(func.count(Registration.id)).where(
+        Registration.event_id == event_id, Registration.status == RegistrationStatus.WAITING
+    )
+    lock_and_read = (
+        update(Event)
+        .where(Event.id == event_id)
+        .values(seats_taken=Event.seats_taken)
+        .returning(Event)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    take_seat = (
+        update(Event)
+        .where(
+            Event.id == event_id,
+            or_(Event.capacity.is_(None), Event.seats_taken < Event.capacity),
+        )
+        .values(seats_taken=Event.seats_taken + 1)
+        .returning(Event.seats_taken)
+        .execution_options(synchronize_session=False)
+    )
+    return SimpleNamespace(
+        lock_and_read=lock_and_read,
+        take_seat=take_seat,
+        address=select(existing, sent.scalar_subquery()),
+        address_and_waiting=select(existing, sent.scalar_subquery(), waiting.scalar_subquery()),
+    )
 
 
 def _visitor_emails_sent(email: str, now: datetime) -> int:
     """How many emails visitors made us send to this address (any letter case) in the
     hour before `now`, counted from the outbox."""
     return db.session.scalar(
+        _visitor_emails_sent_query(normalise_email(email), now - VISITOR_EMAIL_WINDOW)
+    )
+
+
+def _visitor_emails_sent_query(email_normalised, since) -> Select:
+    """The count of `_visitor_emails_sent`; the arguments are values or bound parameters."""
+    return (
         select(func.count(OutboxEmail.id))
         .join(Registration, Registration.id == OutboxEmail.registration_id)
         .where(
-            Registration.email_normalised == normalise_email(email),
+            Registration.email_normalised == email_normalised,
             OutboxEmail.kind.in_(VISITOR_EMAIL_KINDS),
-            OutboxEmail.created_at > now - VISITOR_EMAIL_WINDOW,
+            OutboxEmail.created_at > since,
         )
     )
 
 
 def _queue_visitor_email(
-    registration: Registration, kind: str, now: datetime, *, limited: bool
+    registration: Registration,
+    kind: str,
+    now: datetime,
+    *,
+    limited: bool,
+    sent: int | None = None,
+    position: int | None = None,
 ) -> None:
     """Queue an email a visitor's action triggers, unless the address has had its hourly
     share already. Over the limit the email is silently left out: the visitor's answer
     stays the same, so it tells nothing about the address. (Two sign-ups for different
     events at the same moment may each pass the count: the limit stops floods, not one
-    email more.)"""
+    email more.) `sent` and, for "waiting", `position` are counted here unless the caller
+    counted them already."""
     limit = current_app.config["VISITOR_EMAILS_PER_ADDRESS_PER_HOUR"]
-    if limited and _visitor_emails_sent(registration.email or "", now) >= limit:
+    if sent is None and limited:
+        sent = _visitor_emails_sent(registration.email or "", now)
+    if limited and sent >= limit:
         return
     if kind == "waiting":
         # The place when it was taken: what the email says, however late it is sent.
-        queue_registration_email(registration, kind, position=waiting_position(registration))
+        if position is None:
+            position = waiting_position(registration)
+        queue_registration_email(registration, kind, position=position)
     else:
         queue_registration_email(registration, kind)
 
@@ -519,6 +653,13 @@ def anonymise_registrations(days: int, now: datetime | None = None) -> tuple[int
         registration.anonymised_at = now
         registration.updated_at = now
     db.session.flush()
+    if registrations:
+        # Answers to the event's own questions are personal data too: gone, not blanked.
+        db.session.execute(
+            delete(RegistrationAnswer).where(
+                RegistrationAnswer.registration_id.in_([r.id for r in registrations])
+            )
+        )
     purged: list[int] = []
     if registrations:
         ids = [registration.id for registration in registrations]

@@ -56,6 +56,7 @@ from ..models import (
     event_theme,
     utcnow,
 )
+from ..models.events import arranged_by
 from ..models.statuses import PUBLIC_EVENT_STATUSES
 from ..models.types import LOCAL_TZ
 from ..text import spreadsheet_safe
@@ -353,7 +354,8 @@ def _period(stmt, organisation_ids: set[int] | None, date_from: date | None,
     """Only events of these organisations (None: all) starting within the dates (Swedish
     calendar days)."""
     if organisation_ids is not None:
-        stmt = stmt.where(Event.organisation_id.in_(organisation_ids or {-1}))
+        # Co-organised events count too, each once.
+        stmt = stmt.where(arranged_by(organisation_ids))
     if date_from:
         stmt = stmt.where(Event.start_dt >= local_midnight_utc(date_from))
     if date_to:
