@@ -5,10 +5,19 @@ Dates are relative to today so the demo always has upcoming (and some past) even
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from .extensions import db
-from .models import Event, EventSeries, EventStatus, Organisation, Resource, Speaker, Theme
+from .models import (
+    Event,
+    EventSeries,
+    EventStatus,
+    Organisation,
+    OutboxEmail,
+    Resource,
+    Speaker,
+    Theme,
+)
 from .models.types import LOCAL_TZ
 from .text import slugify
 
@@ -352,9 +361,9 @@ def _add_demo_registrations() -> int:
     at past events is taken by an organiser of the event's organisation (the admin where the
     demo has none). No email goes out about any of this: the service queues them, and they
     are removed again, so a newcomer's instance/outbox/ does not fill with demo mail."""
-    from sqlalchemy import delete, select
+    from sqlalchemy import select
 
-    from .models import OutboxEmail, User
+    from .models import User
     from .services import attendees, registrations
     from .services.registrations import AttendeeDetails
 
@@ -388,11 +397,16 @@ def _add_demo_registrations() -> int:
             for person, registration in by_person.items():
                 if registration.is_confirmed and person not in absent:
                     attendees.check_in(registration, organiser, now=event.start_dt)
-    db.session.execute(
-        delete(OutboxEmail).where(OutboxEmail.registration_id.in_([r.id for r in created]))
-    )
-    db.session.flush()
+    _forget_emails_about(created)
     return len(created)
+
+
+def _forget_emails_about(registrations: list) -> None:
+    """Remove the emails the registration service queued about these demo registrations:
+    a newcomer's instance/outbox/ does not fill with demo mail."""
+    ids = [registration.id for registration in registrations]
+    db.session.execute(delete(OutboxEmail).where(OutboxEmail.registration_id.in_(ids)))
+    db.session.flush()
 
 
 # The content model's demo events, one function each (filled in by the parts that need them).
@@ -473,9 +487,8 @@ COURSE_TITLE = "Kort utbildning: Mångfald i rekrytering"
 def _add_demo_course(today: date, organisations: dict, themes: dict) -> None:
     """A short course of three sessions under one registration: three afternoons a week
     apart, the last at another venue, with a few people registered."""
-    from sqlalchemy import delete
 
-    from .models import EventSession, OutboxEmail
+    from .models import EventSession
     from .services import registrations
     from .services.registrations import AttendeeDetails
 
@@ -518,11 +531,7 @@ def _add_demo_course(today: date, organisations: dict, themes: dict) -> None:
         created.append(
             registrations.register(event, details, locale=locale, now=registered_dt).registration
         )
-    # As for the other demo registrations: nobody is emailed about them.
-    db.session.execute(
-        delete(OutboxEmail).where(OutboxEmail.registration_id.in_([r.id for r in created]))
-    )
-    db.session.flush()
+    _forget_emails_about(created)
 
 
 def _add_demo_series(today: date, organisations: dict, themes: dict) -> None:
@@ -601,9 +610,8 @@ def _add_demo_joint_event(today: date, organisations: dict, themes: dict) -> Non
 
 def _add_demo_questions(today: date, organisations: dict, themes: dict) -> None:
     """An event whose registration form asks a few questions of its own."""
-    from sqlalchemy import delete
 
-    from .models import OutboxEmail, RegistrationQuestion
+    from .models import RegistrationQuestion
     from .services import registrations
     from .services.registrations import AttendeeDetails
 
@@ -658,8 +666,4 @@ def _add_demo_questions(today: date, organisations: dict, themes: dict) -> None:
         created.append(
             registrations.register(event, details, locale=locale, now=registered_dt).registration
         )
-    # As for the other demo registrations: nobody is emailed about them.
-    db.session.execute(
-        delete(OutboxEmail).where(OutboxEmail.registration_id.in_([r.id for r in created]))
-    )
-    db.session.flush()
+    _forget_emails_about(created)

@@ -77,7 +77,6 @@ MATERIAL_KINDS = {
     "recording": _l("Recording"),
 }
 
-# The feedback form's answers (models.feedback).
 # The kinds of question an organiser can add to an event's registration form
 # (models.questions.QUESTION_KINDS).
 QUESTION_KINDS = {
@@ -86,6 +85,7 @@ QUESTION_KINDS = {
     "yes_no": _l("Yes or no"),
 }
 
+# The feedback form's answers (models.feedback).
 FEEDBACK_USEFULNESS = {
     "yes": _l("Yes"),
     "partly": _l("Partly"),

@@ -734,3 +734,25 @@ def test_deleting_a_draft_deletes_its_questions_on_every_database(organisation):
     delete_draft(draft, None)
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(RegistrationQuestion)) == 0
+
+
+def test_the_demo_data_has_an_event_with_questions_and_answers(runner):
+    result = runner.invoke(args=["demo-db", "--force"])
+    assert result.exit_code == 0, result.output
+    asked = db.session.scalars(select(RegistrationQuestion)).all()
+    assert {question.kind for question in asked} == {"text", "choice", "yes_no"}
+    assert len({question.event_id for question in asked}) == 1
+    assert db.session.scalar(select(func.count()).select_from(RegistrationAnswer)) > 0
+
+
+def test_the_questions_page_counts_each_questions_answers(client, event, organiser):
+    choice, yes_no, _text = asked(event)
+    make_registration(event, answers={choice.id: "Vård", yes_no.id: "yes"})
+    make_registration(event, answers={choice.id: "Skola"})
+    other = make_event(organisation=event.organisation)
+    make_registration(other, answers={})
+    db.session.commit()
+    log_in(client, organiser)
+    html = client.get(f"/arrangor/evenemang/{event.id}/fragor").get_data(as_text=True)
+    counts = re.findall(r"<p>(\d+) svar</p>", html)
+    assert counts == ["2", "1", "0"]

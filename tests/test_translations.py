@@ -697,3 +697,13 @@ def test_the_search_finds_an_event_by_its_translated_text(app, event):
     assert titles_in(app.test_client().get("/evenemang/?q=HEALTH").get_data(as_text=True)) == [
         event.title
     ]
+
+
+def test_the_demo_data_has_an_event_in_arabic_and_easy_to_read_swedish(runner):
+    from eventreg.demo import TRANSLATED_EVENT_TITLE
+
+    result = runner.invoke(args=["demo-db", "--force"])
+    assert result.exit_code == 0, result.output
+    event = db.session.scalar(select(Event).where(Event.title == TRANSLATED_EVENT_TITLE))
+    assert {"ar", "sv-x-lattlast"} <= {t.code for t in event.translations}
+    assert all(t.title and t.title != event.title for t in event.translations)

@@ -63,7 +63,7 @@ def _list_page(event, form):
         event=event,
         form=form,
         questions=asked,
-        answer_counts={q.id: question_service.answer_count(q) for q in asked},
+        answer_counts=question_service.answer_counts(event),
         can_add=question_service.can_have_questions(event)
         and len(asked) < question_service.max_questions(),
         can_have=question_service.can_have_questions(event),

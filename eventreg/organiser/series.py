@@ -109,5 +109,5 @@ def delete_series(series_id: int):
         "organiser/series_delete.html",
         series=series,
         form=form,
-        count=len(series_service.events_of(series)),
+        count=series_service.event_counts([series.id]).get(series.id, 0),
     )

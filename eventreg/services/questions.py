@@ -182,6 +182,17 @@ def answer_count(question: RegistrationQuestion) -> int:
     )
 
 
+def answer_counts(event: Event) -> dict[int, int]:
+    """How many people answered each of the event's questions (one query; none: absent)."""
+    rows = db.session.execute(
+        select(RegistrationAnswer.question_id, func.count())
+        .join(RegistrationQuestion, RegistrationQuestion.id == RegistrationAnswer.question_id)
+        .where(RegistrationQuestion.event_id == event.id)
+        .group_by(RegistrationAnswer.question_id)
+    )
+    return dict(rows.all())
+
+
 @dataclass
 class ChangeOutlook:
     """What changing an answered question does to the answers given (for the warning)."""

@@ -83,11 +83,6 @@ MAX_LENGTHS = {
 }
 
 
-def is_course(event: Event) -> bool:
-    """Whether the event meets several times (has session rows)."""
-    return bool(event.sessions)
-
-
 def session_of_event(event: Event, session_id: int) -> EventSession | None:
     return next((s for s in event.sessions if s.id == session_id), None)
 

@@ -53,9 +53,7 @@ def event_json_ld(event: Event, url: str) -> dict:
         "url": url,
         "inLanguage": event.language_codes,
         "isAccessibleForFree": True,
-        "organizer": {"@type": "Organization", "name": event.organisation.name,
-                      **({"url": event.organisation.website} if event.organisation.website
-                         else {})},
+        "organizer": _organization(event.organisation),
     }  # fmt: skip
     if event.co_organisers:
         # A joint event: every organiser, the responsible one first.
@@ -149,10 +147,8 @@ def series_json_ld(series: EventSeries, url: str, events: list[Event]) -> dict:
         "@type": "EventSeries",
         "name": series.title,
         "url": url,
-        "organizer": {"@type": "Organization", "name": series.organisation.name,
-                      **({"url": series.organisation.website} if series.organisation.website
-                         else {})},
-    }  # fmt: skip
+        "organizer": _organization(series.organisation),
+    }
     description = markdown_to_text(series.description)[:500]
     if description:
         data["description"] = description

@@ -15,7 +15,12 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import AuditEntry, ContentLanguage, Event, EventTranslation, User
-from ..models.translations import DIRECTIONS, ORIGINAL_LANGUAGE, SEED_CONTENT_LANGUAGES
+from ..models.translations import (
+    DIRECTIONS,
+    ORIGINAL_LANGUAGE,
+    SEED_CONTENT_LANGUAGES,
+    translation_in,
+)
 from ..models.types import max_length
 from ..text import is_one_line, normalise_newlines
 from .audit import diff, record_event_change
@@ -224,7 +229,7 @@ def save_translation(event: Event, data: TranslationData, user: User | None) -> 
     if errors:
         name, message = next(iter(errors.items()))
         raise TranslationRuleError(message, name)
-    translation = next((t for t in event.translations if t.code == data.code), None)
+    translation = translation_in(event, data.code)
     if translation is None:
         language = db.session.scalar(
             select(ContentLanguage).where(
@@ -250,7 +255,7 @@ def save_translation(event: Event, data: TranslationData, user: User | None) -> 
 
 def delete_translation(event: Event, code: str, user: User | None) -> None:
     """Remove the event's translation into `code` (nothing happens if it has none)."""
-    translation = next((t for t in event.translations if t.code == code), None)
+    translation = translation_in(event, code)
     if translation is None:
         return
     event.translations.remove(translation)  # delete-orphan: the row goes at the flush
