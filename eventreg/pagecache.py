@@ -15,20 +15,22 @@ Pages (`cached_page`) are cached only for anonymous visitors: a logged-in user, 
 messages or a response that sets a cookie or the session bypass the cache. A form's CSRF
 token is personal; the page is rendered with a placeholder in its place, the placeholder is
 cached, and each visitor's own token is put in when the page is served. The page's ETag is
-derived from the key (and the visitor's CSRF token), so a conditional GET is answered 304
-without reading the cache at all.
+derived from the key (and, for a page with a form, the visitor's CSRF token), so a
+conditional GET is mostly answered 304 without reading the cache at all.
 
 Feeds (`cached_feed`) are the same for everyone; their ETag and Last-Modified come from the
 data (see feeds/views.py), so every worker and host serves the same bytes and validators. A
 conditional GET is answered from the cached entry before the feed's filters are parsed.
 """
 
+import gzip
 import hashlib
+import socket
 import threading
 import time
 from collections import OrderedDict
 from datetime import UTC, datetime
-from functools import wraps
+from functools import lru_cache, wraps
 from pathlib import Path
 
 from flask import Flask, Response, current_app, g, make_response, request, session
@@ -36,7 +38,12 @@ from flask_babel import get_locale
 from flask_caching.backends import SimpleCache
 from flask_login.config import COOKIE_NAME as REMEMBER_COOKIE_NAME
 from flask_wtf.csrf import generate_csrf
-from werkzeug.http import http_date, is_resource_modified, remove_entity_headers
+from werkzeug.http import (
+    http_date,
+    is_resource_modified,
+    parse_accept_header,
+    remove_entity_headers,
+)
 from werkzeug.wrappers import Request as WsgiRequest
 
 from .extensions import cache, db, limiter
@@ -168,6 +175,16 @@ def _anonymous_and_impersonal() -> bool:
     )
 
 
+def _page_etag(key: str, csrf_token: str) -> str:
+    return hashlib.sha256((key + csrf_token).encode()).hexdigest()[:32]
+
+
+def _is_personal(entry: dict | None) -> bool:
+    """Whether a cached page has a form (its CSRF token is put in per visitor); None (not
+    in the cache) counts as personal: it cannot be told without rendering."""
+    return entry is None or _PLACEHOLDER_BYTES in entry["body"]
+
+
 def _with_csrf_token(response: Response) -> Response:
     body = response.get_data()
     if _PLACEHOLDER_BYTES in body:
@@ -202,11 +219,19 @@ def cached_page(view):
         seconds = current_app.config["PAGE_CACHE_SECONDS"]
         g.cache_step_start = _step_start(seconds)
         key = _key("page", token, g.cache_step_start)
-        # The visitor's CSRF token is in the page: another token is another page.
-        etag = hashlib.sha256((key + str(session.get("csrf_token", ""))).encode()).hexdigest()
-        etag = etag[:32]
-        if request.if_none_match.contains_weak(etag):
-            response = Response(status=304)
+        # A page with a form holds the visitor's CSRF token: another token is another page,
+        # with a tag of its own. A page without one is the same for every anonymous visitor.
+        visitors_token = str(session.get("csrf_token", ""))
+        everyones_etag = _page_etag(key, "")
+        visitors_etag = _page_etag(key, visitors_token) if visitors_token else everyones_etag
+        if request.if_none_match.contains_weak(visitors_etag):
+            response, etag = Response(status=304), visitors_etag
+        elif (
+            visitors_etag != everyones_etag
+            and request.if_none_match.contains_weak(everyones_etag)
+            and not _is_personal(_cache_get(key))
+        ):
+            response, etag = Response(status=304), everyones_etag
         else:
             entry = _cache_get(key)
             if entry is None:
@@ -216,7 +241,11 @@ def cached_page(view):
                 entry = _entry(response)
                 _cache_set(key, entry, timeout=2 * seconds)
             response = _with_csrf_token(Response(entry["body"], headers=entry["headers"]))
-            _mark_reusable("PAGE_CACHE_SECONDS", token)
+            if _is_personal(entry):
+                etag = visitors_etag
+            else:
+                etag = everyones_etag
+                _mark_reusable("PAGE_CACHE_SECONDS", token)
         response.set_etag(etag, weak=True)
         response.cache_control.no_cache = True  # the browser asks again, and gets 304
         response.vary.add("Cookie")  # language, login and CSRF token live in cookies
@@ -274,25 +303,107 @@ def _mark_reusable(setting: str, token: str) -> None:
     request.environ[REUSABLE_ENVIRON_KEY] = (token, setting, step)
 
 
+class _Variant:
+    """One representation of a stored response: its headers for a 200 and for a 304, its
+    body and its validators."""
+
+    __slots__ = ("headers", "not_modified", "body", "etag")
+
+    def __init__(self, headers: list, body: bytes):
+        self.headers = headers
+        not_modified = list(headers)
+        remove_entity_headers(not_modified)
+        self.not_modified = not_modified
+        self.body = body
+        self.etag = next((v for k, v in headers if k.lower() == "etag"), None)
+
+
 class _Reusable:
     """A final response as Flask sent it (after every after_request handler), and the same
-    answered 304 (its headers without the entity headers, as werkzeug sends a 304)."""
+    answered 304 (its headers without the entity headers, as werkzeug sends a 304); for a
+    body worth compressing also its gzip-compressed copy, made once here, for clients that
+    accept it (calendar apps do: a large feed is a tenth of its size on the wire)."""
 
-    __slots__ = ("token", "setting", "step", "status", "headers", "not_modified", "body",
-                 "etag", "last_modified", "size")  # fmt: skip
+    __slots__ = ("token", "setting", "step", "status", "identity", "gzipped",
+                 "last_modified", "size")  # fmt: skip
 
     def __init__(self, mark: tuple, status: str, headers: list, body: bytes):
         self.token, self.setting, self.step = mark
         self.status = status
-        self.headers = [(k, _DATE if k.lower() == "date" else v) for k, v in headers]
-        not_modified = list(self.headers)
-        remove_entity_headers(not_modified)
-        self.not_modified = not_modified
-        self.body = body
-        fields = {k.lower(): v for k, v in headers}
-        self.etag = fields.get("etag")
+        headers = [(k, _DATE if k.lower() == "date" else v) for k, v in headers]
+        fields = {k.lower(): v for k, v in headers if v is not _DATE}
         self.last_modified = fields.get("last-modified")
-        self.size = len(body) + 1024
+        self.gzipped = None
+        if _worth_compressing(fields, body):
+            # mtime=0: the same bytes from every worker and host for the same data.
+            compressed = gzip.compress(body, compresslevel=9, mtime=0)
+            if len(compressed) < len(body):
+                self.gzipped = _Variant(_gzip_headers(headers, len(compressed)), compressed)
+        self.identity = _Variant(headers, body)
+        self.size = len(body) + (len(self.gzipped.body) if self.gzipped else 0) + 2048
+
+    def variant(self, environ) -> _Variant:
+        if self.gzipped is not None and _accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", "")):
+            return self.gzipped
+        return self.identity
+
+
+# Compressing a small body saves less than its headers; images and archives are compressed.
+_GZIP_MIN_BYTES = 1024
+_COMPRESSIBLE_TYPES = ("text/", "application/json", "application/ld+json", "application/xml",
+                       "application/atom+xml", "application/rss+xml", "image/svg+xml")  # fmt: skip
+
+
+def _worth_compressing(fields: dict, body: bytes) -> bool:
+    return (
+        len(body) >= _GZIP_MIN_BYTES
+        and "content-encoding" not in fields
+        and fields.get("content-type", "").startswith(_COMPRESSIBLE_TYPES)
+    )
+
+
+def _gzip_headers(headers: list, length: int) -> list:
+    """The compressed copy's headers: its length, its coding, an entity tag of its own (a
+    strong tag names one representation's bytes, RFC 9110 8.8.3) and Vary: Accept-Encoding,
+    so a shared cache never gives it to a client that did not ask for it. (The identity copy
+    keeps Flask's headers exactly: any client can take it.)"""
+    result = []
+    for name, value in headers:
+        lower = name.lower()
+        if lower == "content-length":
+            value = str(length)
+        elif lower == "etag" and value.endswith('"'):
+            value = value[:-1] + '-gzip"'
+        elif lower == "vary":
+            continue
+        result.append((name, value))
+    vary = [v for k, v in headers if k.lower() == "vary"]
+    result.append(("Vary", ", ".join([*vary, "Accept-Encoding"])))
+    result.append(("Content-Encoding", "gzip"))
+    return result
+
+
+@lru_cache(maxsize=256)  # a handful of distinct Accept-Encoding values in practice
+def _accepts_gzip(accept_encoding: str) -> bool:
+    return bool(accept_encoding) and parse_accept_header(accept_encoding).quality("gzip") > 0
+
+
+# A new TCP connection starts with a send buffer of this size (Linux: tcp_wmem's default).
+_SMALL_SEND_BUFFER = 16 * 1024
+
+
+def _make_room_to_send(environ, size: int) -> None:
+    """Let the kernel take a large body (a feed) at once: from a small send buffer a worker
+    hands it over in pieces, waiting for the client to read each one, and a sync worker
+    serves no one else meanwhile. gunicorn gives the client's socket in the environ; the
+    kernel caps the size (net.core.wmem_max)."""
+    client = environ.get("gunicorn.socket")
+    if client is None:
+        return
+    try:
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size + _SMALL_SEND_BUFFER)
+    except (OSError, AttributeError, TypeError):  # not a real socket: send as it is
+        pass
 
 
 def _with_date(headers: list) -> list:
@@ -306,16 +417,17 @@ class CachedResponses:
     handling at all (no request context, session, language selection, rate-limit check or
     after_request handlers): a cached request costs about what Flask's hello-world does.
 
-    Only requests that Flask would answer the same way: GET or HEAD without a session or
-    remember cookie (a logged-in user, flashed messages and a visitor's CSRF token are all in
-    the session: such requests go through Flask and cached_page as before), and not one whose
-    ?lang= the response remembers in a cookie. What is stored is exactly what Flask answered
-    a request of the same language, scheme, host and URL, and only a response cached_page or
-    cached_feed marked as the cached one for everyone (200, no cookie set, no rate limit
-    applied). It is served only while the data version it was built from is current and in
-    the same time step (PAGE_CACHE_SECONDS / FEED_WINDOW_STEP_SECONDS), so it is never older
-    than what cached_page would serve. Otherwise the request goes to Flask as before, with
-    the version already read.
+    Only requests that Flask would answer the same way: GET or HEAD without a remember cookie
+    and without a session, or with one that holds nothing but a CSRF token (a logged-in user
+    and flashed messages are in the session: such requests go through Flask and cached_page
+    as before), and not one whose ?lang= the response remembers in a cookie. What is stored
+    is exactly what Flask answered a request of the same language, scheme, host and URL, and
+    only a response cached_page or cached_feed marked as the cached one for everyone (200, no
+    cookie set, no rate limit applied, and no form: a page with a form holds each visitor's
+    own CSRF token, so it is never stored here). It is served only while the data
+    version it was built from is current and in the same time step (PAGE_CACHE_SECONDS /
+    FEED_WINDOW_STEP_SECONDS), so it is never older than what cached_page would serve.
+    Otherwise the request goes to Flask as before, with the version already read.
 
     The copies are this process's own (no serialising; bounded by CACHE_THRESHOLD entries
     and CACHE_MAX_BYTES): which copy is current is decided by the shared data version, so
@@ -328,6 +440,7 @@ class CachedResponses:
         self._entries: OrderedDict[tuple, _Reusable] = OrderedDict()
         self._bytes = 0
         self._session_cookie = app.config["SESSION_COOKIE_NAME"]
+        self._session_serializer = None
         with app.app_context():
             self._engine = db.engine
 
@@ -355,25 +468,43 @@ class CachedResponses:
             or int(time.time() // seconds) * seconds != entry.step
         ):
             return self._through_flask(key, environ, start_response)
-        if not is_resource_modified(environ, entry.etag, last_modified=entry.last_modified):
-            start_response("304 NOT MODIFIED", _with_date(entry.not_modified))
+        variant = entry.variant(environ)
+        if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+        if (if_none_match is not None and if_none_match == variant.etag) or (
+            # werkzeug's rules for the rest (lists, weak tags, *, If-Modified-Since)
+            not is_resource_modified(environ, variant.etag, last_modified=entry.last_modified)
+        ):
+            start_response("304 NOT MODIFIED", _with_date(variant.not_modified))
             return []
-        start_response(entry.status, _with_date(entry.headers))
-        return [] if environ["REQUEST_METHOD"] == "HEAD" else [entry.body]
+        start_response(entry.status, _with_date(variant.headers))
+        if environ["REQUEST_METHOD"] == "HEAD":
+            return []
+        if len(variant.body) > _SMALL_SEND_BUFFER:
+            _make_room_to_send(environ, len(variant.body))
+        return [variant.body]
 
     def _key(self, environ) -> tuple | None:
         """What the response depends on besides the data and the clock, or None when the
         request must go through Flask."""
         raw_cookies = environ.get("HTTP_COOKIE", "")
-        # Either name anywhere in the header (even inside another cookie's value) is enough
-        # to leave the request to Flask: cheaper than parsing, and never wrong.
-        if self._session_cookie in raw_cookies or REMEMBER_COOKIE_NAME in raw_cookies:
+        # The name anywhere in the header (even inside another cookie's value) is enough to
+        # leave the request to Flask: cheaper than parsing, and never wrong.
+        if REMEMBER_COOKIE_NAME in raw_cookies:
             return None
-        request = WsgiRequest(environ, populate_request=False)
-        cookies = request.cookies if raw_cookies else {}
+        if self._session_cookie in raw_cookies:
+            session_cookie = WsgiRequest(environ, populate_request=False).cookies.get(
+                self._session_cookie
+            )
+            if session_cookie is not None and not self._only_a_csrf_token(session_cookie):
+                return None
         config = self.app.config
-        chosen = request.args.get(LOCALE_PARAM) if environ.get("QUERY_STRING") else None
-        remembered = cookies.get(LOCALE_COOKIE)
+        query = environ.get("QUERY_STRING", "")
+        chosen = remembered = None
+        # Parsed only when the language can be in them (a percent-escape may spell its name).
+        if LOCALE_PARAM in query or "%" in query:
+            chosen = WsgiRequest(environ, populate_request=False).args.get(LOCALE_PARAM)
+        if raw_cookies:
+            remembered = WsgiRequest(environ, populate_request=False).cookies.get(LOCALE_COOKIE)
         if chosen in config["LANGUAGES"] and chosen != remembered:
             return None  # the answer sets the lang cookie
         return (
@@ -385,8 +516,28 @@ class CachedResponses:
             environ.get("SERVER_PORT"),
             environ.get("SCRIPT_NAME", ""),
             environ.get("PATH_INFO", ""),
-            environ.get("QUERY_STRING", ""),
+            query,
         )
+
+    def _only_a_csrf_token(self, cookie: str) -> bool:
+        """Whether a session cookie is an anonymous visitor's: validly signed, unexpired and
+        holding nothing but the CSRF token a form gave them. Flask would answer them the
+        cached copy for everyone too (cached_page), as long as the page has no form: a page
+        with a form is never kept here (its answer sets the session cookie). A login,
+        flashed messages or anything else in the session is for Flask to handle."""
+        if self._session_serializer is None:
+            self._session_serializer = self.app.session_interface.get_signing_serializer(
+                self.app
+            )
+        if self._session_serializer is None:  # no SECRET_KEY: Flask says so
+            return False
+        try:
+            data = self._session_serializer.loads(
+                cookie, max_age=int(self.app.permanent_session_lifetime.total_seconds())
+            )
+        except Exception:  # noqa: BLE001 - forged, expired, or another session format
+            return False
+        return isinstance(data, dict) and data.keys() <= {"csrf_token"}
 
     def _through_flask(self, key: tuple, environ, start_response):
         answer = []

@@ -3,6 +3,9 @@ connections (models/data_version.TokenReader): a cached public page or feed, and
 answered before Flask's request handling, with exactly the bytes and headers Flask sends,
 and never to a logged-in user, never across a change, never past the cache's time step."""
 
+import gzip
+import io
+import socket
 import time
 from contextlib import contextmanager
 
@@ -14,7 +17,7 @@ from eventreg import create_app
 from eventreg.extensions import cache, db, limiter
 from eventreg.models import Event
 from eventreg.models.data_version import TokenReader, bump, read_token
-from eventreg.pagecache import CachedResponses, cached_page
+from eventreg.pagecache import CachedResponses, _Reusable, cached_page
 from tests.factories import log_in, make_event, make_theme, make_user
 from tests.test_page_cache import counting_queries
 
@@ -303,21 +306,103 @@ def test_disposing_the_engine_closes_the_readers_connections(app):
 
 def test_an_anonymous_visitor_with_a_session_gets_the_cached_page(app, client):
     """A visitor who has seen a form carries a session with its CSRF token and nothing else:
-    Flask answers them (not the layer), from the cache, without changing their session."""
+    the layer answers them the copy for everyone, without touching their session."""
     event = make_event()
     db.session.commit()
     path = f"/evenemang/{event.public_id}/{event.slug}"
+    everyone = client.get(path)  # kept by the layer (no session yet)
     with client.session_transaction() as session:
         session["csrf_token"] = "a-visitors-own-token"
-    first = client.get(path)
-    assert "Set-Cookie" not in first.headers
     with flask_requests(app) as started, counting_queries() as queries:
         again = client.get(path)
-    assert started == [1]
-    assert len(queries) == 1  # the data version: served from the cache
-    assert again.data == first.data
+        not_modified = client.get(path, headers={"If-None-Match": everyone.headers["ETag"]})
+    assert started == []
+    assert len(queries) == 2  # the data version, once per request
+    assert again.data == everyone.data
     assert "Set-Cookie" not in again.headers
-    assert client.get(path, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    assert not_modified.status_code == 304
+
+
+def test_a_visitor_with_a_session_renews_the_kept_copy_of_a_page_without_a_form(app, client):
+    """When the kept copy is gone (a new time step, a change), the next visitor's answer is
+    kept again, with or without a session, when the page has no form."""
+    event = make_event()
+    db.session.commit()
+    path = f"/evenemang/{event.public_id}/{event.slug}"
+    everyone = client.get(path)
+    with client.session_transaction() as session:
+        session["csrf_token"] = "a-visitors-own-token"
+    layer(app).clear()
+    with flask_requests(app) as started:
+        first = client.get(path)
+        again = client.get(path)
+    assert started == [1]  # the first is Flask's; the layer keeps it
+    assert first.data == again.data == everyone.data
+    assert first.headers["ETag"] == again.headers["ETag"] == everyone.headers["ETag"]
+    assert "Set-Cookie" not in first.headers
+    layer(app).clear()
+    with flask_requests(app) as started:
+        not_modified = client.get(path, headers={"If-None-Match": everyone.headers["ETag"]})
+    assert started == [1]  # Flask's 304: the page has no form, so everyone's tag is theirs
+    assert not_modified.status_code == 304
+
+
+@pytest.mark.parametrize("session_holds", ["a login", "a flashed message", "a forged token"])
+def test_any_other_session_goes_through_flask(app, client, session_holds):
+    event = make_event()
+    db.session.commit()
+    path = f"/evenemang/{event.public_id}/{event.slug}"
+    client.get(path)
+    with client.session_transaction() as session:
+        session["csrf_token"] = "a-visitors-own-token"
+        if session_holds == "a login":
+            session["_user_id"] = "1"
+        elif session_holds == "a flashed message":
+            session["_flashes"] = [("info", "Bara för dig")]
+    if session_holds == "a forged token":
+        cookie = client.get_cookie("session")
+        client.set_cookie(
+            "session", cookie.value[:-2] + ("AA" if cookie.value[-2:] != "AA" else "BB")
+        )
+    with flask_requests(app) as started:
+        client.get(path)
+    assert started == [1]
+
+
+def test_a_visitor_with_a_session_never_leaves_their_page_for_others(app):
+    """Flask answers a visitor with a session a page with a form carrying their own CSRF
+    token, with no cookie to set: that answer must not become the copy for everyone."""
+    settings = ("TESTING", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "OUTBOX_DIR")
+    fresh = create_app({key: app.config[key] for key in settings} | {"WTF_CSRF_ENABLED": True})
+
+    @fresh.get("/with-a-form")
+    @cached_page
+    def with_a_form():
+        return render_template_string('<input name="csrf_token" value="{{ csrf_token() }}">')
+
+    try:
+        visitor = fresh.test_client()
+        first = visitor.get("/with-a-form")  # the visitor's session and token begin here
+        assert "session=" in first.headers["Set-Cookie"]
+        for _ in range(2):
+            mine = visitor.get("/with-a-form")
+            assert "Set-Cookie" not in mine.headers
+        assert layer(fresh)._entries == {}
+        stranger = fresh.test_client().get("/with-a-form")
+        assert stranger.data != mine.data
+        # The tag of the page they hold names their token: the tag a visitor without a
+        # session was given (before their token existed) does not give them a 304.
+        assert mine.headers["ETag"] != first.headers["ETag"]
+        assert (
+            visitor.get("/with-a-form", headers={"If-None-Match": mine.headers["ETag"]}).status_code
+            == 304
+        )
+        everyones = visitor.get("/with-a-form", headers={"If-None-Match": first.headers["ETag"]})
+        assert everyones.status_code == 200
+        assert everyones.data == mine.data
+    finally:
+        with fresh.app_context():
+            db.engine.dispose()
 
 
 def test_a_forked_worker_opens_its_own_and_leaves_the_parents_open(app):
@@ -333,3 +418,149 @@ def test_a_forked_worker_opens_its_own_and_leaves_the_parents_open(app):
     assert reader._idle[0] is not parents
     reader.close_all()
     parents[0].close()
+
+
+# --- Compressed copies (gzip) --------------------------------------------------------------
+
+
+def feed_with_events(client, count: int = 3) -> tuple[str, object]:
+    for number in range(count):
+        make_event(title=f"Seminarium om språkstöd {number}", description="Text. " * 80)
+    db.session.commit()
+    path = "/kalender/evenemang.ics"
+    identity = client.get(path)  # through Flask, which the layer keeps
+    assert identity.status_code == 200
+    assert len(identity.data) > 1024
+    return path, identity
+
+
+def test_a_kept_feed_goes_gzip_compressed_to_a_client_that_accepts_it(app, client):
+    path, identity = feed_with_events(client)
+    with flask_requests(app) as started:
+        compressed = client.get(path, headers={"Accept-Encoding": "gzip, deflate, br"})
+        head = client.head(path, headers={"Accept-Encoding": "gzip"})
+    assert started == []
+    assert compressed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(compressed.data) == identity.data
+    assert int(compressed.headers["Content-Length"]) == len(compressed.data) < len(identity.data)
+    # Its own entity tag (another representation), the same Last-Modified, and a Vary that
+    # keeps a shared cache from giving it to a client that did not ask for it.
+    assert compressed.headers["ETag"] == identity.headers["ETag"][:-1] + '-gzip"'
+    assert compressed.headers["Last-Modified"] == identity.headers["Last-Modified"]
+    vary = {v.strip() for v in compressed.headers["Vary"].split(",")}
+    assert vary == {"Cookie", "Accept-Encoding"}
+    assert head.data == b""
+    assert without_date(head.headers) == without_date(compressed.headers)
+    # Every worker and host makes the same bytes (no time stamp in the gzip header).
+    assert compressed.data[4:8] == b"\0\0\0\0"
+    assert gzip.compress(identity.data, compresslevel=9, mtime=0) == compressed.data
+
+
+@pytest.mark.parametrize(
+    "accept_encoding", [None, "", "identity", "gzip;q=0", "br", "deflate, gzip;q=0.0"]
+)
+def test_a_client_that_does_not_accept_gzip_gets_flasks_own_bytes(app, client, accept_encoding):
+    path, identity = feed_with_events(client)
+    headers = {} if accept_encoding is None else {"Accept-Encoding": accept_encoding}
+    with flask_requests(app) as started:
+        again = client.get(path, headers=headers)
+    assert started == []
+    assert "Content-Encoding" not in again.headers
+    assert again.data == identity.data
+    assert without_date(again.headers) == without_date(identity.headers)
+
+
+def test_a_304_names_the_representation_the_client_holds(app, client):
+    path, identity = feed_with_events(client)
+    gzip_only = {"Accept-Encoding": "gzip"}
+    compressed = client.get(path, headers=gzip_only)
+    gzip_tag, identity_tag = compressed.headers["ETag"], identity.headers["ETag"]
+    with flask_requests(app) as started:
+        not_modified = client.get(path, headers=gzip_only | {"If-None-Match": gzip_tag})
+        in_a_list = client.get(path, headers=gzip_only | {"If-None-Match": f'"other", {gzip_tag}'})
+        # A client holding the uncompressed copy that now accepts gzip gets the compressed
+        # one (its tag names other bytes); one holding the compressed copy that no longer
+        # accepts gzip gets the uncompressed one.
+        switched_on = client.get(path, headers=gzip_only | {"If-None-Match": identity_tag})
+        switched_off = client.get(path, headers={"If-None-Match": gzip_tag})
+    assert started == []
+    for answer in (not_modified, in_a_list):
+        assert answer.status_code == 304
+        assert answer.data == b""
+        assert answer.headers["ETag"] == gzip_tag
+        assert "Content-Encoding" not in answer.headers
+        assert "Content-Length" not in answer.headers
+    assert switched_on.status_code == 200
+    assert switched_on.headers["Content-Encoding"] == "gzip"
+    assert switched_off.status_code == 200
+    assert switched_off.data == identity.data
+
+
+def test_a_kept_page_is_compressed_too_and_a_small_body_is_not(app, client):
+    event = make_event()
+    db.session.commit()
+    path = f"/evenemang/{event.public_id}/{event.slug}"
+    page = client.get(path)
+    compressed = client.get(path, headers={"Accept-Encoding": "gzip"})
+    assert gzip.decompress(compressed.data) == page.data
+    mark = ("token", "PAGE_CACHE_SECONDS", 0)
+    text_type = [("Content-Type", "text/plain"), ("Content-Length", "5")]
+    assert _Reusable(mark, "200 OK", text_type, b"small").gzipped is None
+    image_type = [("Content-Type", "image/png"), ("Content-Length", "4096")]
+    assert _Reusable(mark, "200 OK", image_type, b"\0" * 4096).gzipped is None
+    assert _Reusable(mark, "200 OK", text_type, b"\0" * 4096).gzipped is not None
+
+
+def test_a_language_chosen_in_an_escaped_parameter_still_goes_through_flask(app, client):
+    """The layer parses the query only when it can name the language; %6C is an 'l'."""
+    event = make_event()
+    db.session.commit()
+    path = f"/evenemang/{event.public_id}/{event.slug}"
+    client.set_cookie("lang", "en")
+    client.get(path + "?%6Cang=en")  # kept in English: the cookie already says so
+    client.delete_cookie("lang")
+    with flask_requests(app) as started:
+        chosen = client.get(path + "?%6Cang=en")
+    assert started == [1]  # the answer sets the language cookie: Flask's
+    assert 'lang="en"' in chosen.get_data(as_text=True)
+    assert "lang=en" in chosen.headers["Set-Cookie"]
+
+
+def test_a_large_kept_answer_gets_a_send_buffer_to_fit(app):
+    """gunicorn's socket for the client gets a send buffer the size of a large body, so a
+    worker hands a feed to the kernel at once instead of waiting for the client to read it
+    piece by piece; a small page leaves the socket as it is."""
+    for number in range(40):
+        make_event(title=f"Seminarium {number}", description="Text om inkludering. " * 60)
+    db.session.commit()
+
+    class RecordingSocket:
+        def __init__(self):
+            self.options = []
+
+        def setsockopt(self, level, option, value):
+            self.options.append((level, option, value))
+
+    def get(path, client_socket):
+        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "SERVER_NAME": "localhost",
+                   "SERVER_PORT": "80", "wsgi.url_scheme": "http", "HTTP_HOST": "localhost",
+                   "wsgi.input": io.BytesIO(), "gunicorn.socket": client_socket}  # fmt: skip
+        answer = []
+        body = b"".join(
+            app.wsgi_app(environ, lambda status, headers, exc_info=None: answer.append(status))
+        )
+        return answer[0], body
+
+    for path in ("/kalender/evenemang.ics", "/teman/"):
+        get(path, RecordingSocket())  # through Flask, which the layer keeps
+    feed_socket, page_socket = RecordingSocket(), RecordingSocket()
+    status, feed = get("/kalender/evenemang.ics", feed_socket)
+    assert status.startswith("200")
+    assert len(feed) > 16 * 1024
+    assert feed_socket.options == [(socket.SOL_SOCKET, socket.SO_SNDBUF, len(feed) + 16 * 1024)]
+    with flask_requests(app) as started:
+        status, page = get("/teman/", page_socket)
+    assert started == []  # the layer's answer
+    assert status.startswith("200")
+    assert len(page) < 16 * 1024
+    assert page_socket.options == []

@@ -79,6 +79,7 @@ def current_version() -> tuple[str, datetime, datetime] | None:
 
 
 VERSION_QUERY = "SELECT token FROM data_version WHERE id = 1"
+_PREPARED_NAME = b"eventreg_data_token"
 # Where the WSGI layer of the page cache (pagecache.CachedResponses) leaves the token it read
 # for this request, or the error reading it raised: the request reads it once.
 VERSION_ENVIRON_KEY = "eventreg.data_token"
@@ -125,6 +126,12 @@ class TokenReader:
         self._forked_away: list = []
         self._generation = 0
         self._postgresql = engine.dialect.name == "postgresql"
+        if self._postgresql:
+            import psycopg  # only with PostgreSQL
+
+            self._operational_error = psycopg.OperationalError
+            self._tuples_ok = psycopg.pq.ExecStatus.TUPLES_OK
+            self._command_ok = psycopg.pq.ExecStatus.COMMAND_OK
         event.listen(engine, "engine_disposed", self.close_all)
 
     def read(self) -> str | None:
@@ -150,8 +157,16 @@ class TokenReader:
         return row[0] if row else None
 
     def _execute(self, dbapi_connection):
-        if self._postgresql:  # psycopg: a prepared statement, parsed and planned once
-            return dbapi_connection.execute(VERSION_QUERY, prepare=True).fetchone()
+        if self._postgresql:
+            # libpq's own call on the statement _take prepared: one round trip, without
+            # psycopg's cursor (24 µs of CPU per read here against 63 through a cursor; on a
+            # cached page that is most of what the app itself spends).
+            result = dbapi_connection.pgconn.exec_prepared(_PREPARED_NAME, [])
+            if result.status != self._tuples_ok:
+                raise self._operational_error(
+                    result.error_message.decode(errors="replace") or "no result"
+                )
+            return (result.get_value(0, 0).decode(),) if result.ntuples else None
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(VERSION_QUERY)
@@ -178,6 +193,9 @@ class TokenReader:
             dbapi_connection.rollback()  # whatever the checkout began
             if self._postgresql:
                 dbapi_connection.autocommit = True
+                prepared = dbapi_connection.pgconn.prepare(_PREPARED_NAME, VERSION_QUERY.encode())
+                if prepared.status != self._command_ok:
+                    raise self._operational_error(prepared.error_message.decode(errors="replace"))
             else:
                 dbapi_connection.isolation_level = None
         except BaseException:
