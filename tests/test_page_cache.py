@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from eventreg import create_app
 from eventreg.extensions import cache, db
-from eventreg.models import AuditEntry, Event, utcnow
+from eventreg.models import AuditEntry, Event, Registration, utcnow
 from eventreg.models.data_version import (
     VERSION_QUERY,
     DataVersion,
@@ -22,7 +22,14 @@ from eventreg.models.data_version import (
     current_version,
 )
 from eventreg.pagecache import CSRF_PLACEHOLDER, cached_page
-from tests.factories import log_in, make_event, make_registration, make_theme, make_user
+from tests.factories import (
+    log_in,
+    make_event,
+    make_registration,
+    make_theme,
+    make_user,
+    registration_form,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -94,6 +101,34 @@ def test_a_registration_gives_a_new_version_through_the_seat_count():
     db.session.commit()
     first = version_token()
     make_registration(event)
+    db.session.commit()
+    assert version_token() != first
+
+
+def test_a_waiting_list_place_keeps_the_version(client):
+    """Taking the event's lock writes nothing a page shows: a sign-up or cancellation that
+    moves no seat (the waiting list) leaves every cached page and feed as it is, so a rush
+    for a full event does not make each page be built again. One that moves a seat gives a
+    new version (the seat count is on the pages)."""
+    from eventreg.services.questions import QuestionData, add_question
+    from eventreg.services.registrations import cancel_registration
+
+    event = make_event(capacity=1)
+    question = add_question(event, QuestionData("text", "Något vi ska ta upp?"), None)
+    db.session.commit()
+    seated = make_registration(event)
+    db.session.commit()
+    first = version_token()
+    waiting = make_registration(event, answers={question.id: "Språkstöd"})  # the service
+    db.session.commit()
+    assert not waiting.is_confirmed
+    assert version_token() == first
+    client.post(f"/evenemang/{event.public_id}/anmalan", data=registration_form())  # the view
+    assert version_token() == first
+    cancel_registration(db.session.get(Registration, waiting.id))
+    db.session.commit()
+    assert version_token() == first
+    cancel_registration(db.session.get(Registration, seated.id))  # the next one is promoted
     db.session.commit()
     assert version_token() != first
 

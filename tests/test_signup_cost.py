@@ -15,9 +15,10 @@ from tests.factories import make_event, make_registration, registration_details,
 
 # A sign-up that gets a seat or a waiting-list place: the event and its organisation (one
 # query), the lock's wait, the lock that reads the event, the address's registration and
-# email count (and the waiting list when full) in one query, the seat, the registration,
-# its email, the audit entry, the public pages' data version. One more is allowed for the
-# event's own questions (services.questions); 18 or 19 before this was counted.
+# email count (and the waiting list when full) in one query, the seat (not tried when
+# full), the registration, its email, the audit entry, the public pages' data version (not
+# for a waiting-list place). One more is allowed for the event's own questions
+# (services.questions); 18 or 19 before this was counted.
 MOST_STATEMENTS = 10
 
 
@@ -60,11 +61,15 @@ def test_a_sign_up_post_runs_few_statements(client, seats):
     # The lock reads the event's columns in the same statement (no second SELECT of it), and
     # the seat's UPDATE returns the new count (no read after it).
     assert len(on_table(seen, "SELECT", "event")) == 1  # the page's, before the lock
-    lock, seat = on_table(seen, "UPDATE", "event")
+    lock, *seat = on_table(seen, "UPDATE", "event")
     assert "seats_taken=event.seats_taken WHERE" in lock
     assert "RETURNING" in lock
-    assert "seats_taken + " in seat
-    assert "RETURNING" in seat
+    if seats > 1:
+        assert "seats_taken + " in seat[0]
+        assert "RETURNING" in seat[0]
+    else:  # full under the lock: no seat to try for (it would count as a change, see
+        # test_page_cache.test_a_waiting_list_place_keeps_the_version)
+        assert seat == []
     # The audit entry takes the event's title from the session, not from another SELECT.
     assert not [s for s in seen if s.startswith("SELECT event.id, event.title")]
     registration = db.session.scalars(select(Registration).order_by(Registration.id)).all()[-1]

@@ -41,11 +41,13 @@ from ..extensions import db
 from .types import UTCDateTime, utcnow
 
 # Tables no public page or feed shows. Public pages show seats through event.seats_taken,
-# which every registration change updates (or locks with a no-op UPDATE) on the event row,
-# so registration rows themselves need not bump the version.
+# which every change of who holds a seat updates on the event row, so registration rows
+# themselves need not bump the version (nor the no-op UPDATE that only takes the event's
+# lock: see NOT_A_CHANGE).
 UNTRACKED_TABLES = frozenset({
     "data_version", "alembic_version", "audit_entry", "outbox_email", "scheduled_email",
-    "user_account", "membership", "registration", "feedback_given", "feedback_answer",
+    "user_account", "membership", "registration", "registration_answer", "feedback_given",
+    "feedback_answer",
     # Who came to which session of a course: organisers' figures, on no public page.
     "session_attendance",
 })  # fmt: skip
@@ -53,6 +55,10 @@ UNTRACKED_TABLES = frozenset({
 # carry no updated_at of their own, so a feed's Last-Modified can still see them.
 NAME_TABLES = frozenset({"theme", "organisation", "event_series"})
 
+# An execution option for a statement that writes without changing anything a page shows:
+# the no-op UPDATE that takes an event's lock (services/registrations.py). Without it, every
+# waiting-list sign-up would make every cached page and feed be built again.
+NOT_A_CHANGE = "eventreg_not_a_change"
 _CHANGED = "eventreg.data_changed"
 _NAMES_CHANGED = "eventreg.names_changed"
 ROW_ID = 1
@@ -265,6 +271,8 @@ def _note_statement_changes(state) -> None:
             state.session.info[_CHANGED] = state.session.info[_NAMES_CHANGED] = True
         return
     if not (state.is_update or state.is_delete or state.is_insert):
+        return
+    if state.execution_options.get(NOT_A_CHANGE):
         return
     table = getattr(statement, "table", None)
     name = getattr(table, "name", None)

@@ -38,6 +38,7 @@ from ..models import (
     RegistrationStatus,
     utcnow,
 )
+from ..models.data_version import NOT_A_CHANGE
 from ..models.questions import insert_answers
 from ..models.registrations import ACTIVE_STATUSES, new_nonce
 from ..models.statuses import PUBLIC_EVENT_STATUSES
@@ -150,7 +151,7 @@ def _lock_event(event_id: int) -> None:
         update(Event)
         .where(Event.id == event_id)
         .values(seats_taken=Event.seats_taken)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **{NOT_A_CHANGE: True})
     )
 
 
@@ -283,7 +284,9 @@ def register(
         _queue_visitor_email(existing, "manage_link", now, limited=limit_emails, sent=sent)
         return SignUp(existing, is_new=False)
 
-    has_seat = _take_seat_returning(event)
+    # A full event is not asked again: the UPDATE would change nothing, yet count as a change
+    # to the public data (every cached page built anew for each waiting-list sign-up).
+    has_seat = not full and _take_seat_returning(event)
     registration = Registration(
         event=event,
         status=RegistrationStatus.CONFIRMED if has_seat else RegistrationStatus.WAITING,
@@ -363,7 +366,9 @@ def _signup_statements() -> SimpleNamespace:
         .where(Event.id == event_id)
         .values(seats_taken=Event.seats_taken)
         .returning(Event)
-        .execution_options(synchronize_session=False, populate_existing=True)
+        .execution_options(
+            synchronize_session=False, populate_existing=True, **{NOT_A_CHANGE: True}
+        )
     )
     take_seat = (
         update(Event)
