@@ -138,6 +138,7 @@ def init_app(app) -> None:
     app.jinja_env.filters["when"] = lambda event: event_when(event.start_dt, event.end_dt)
     app.jinja_env.filters["organisers"] = event_organisers
     app.jinja_env.filters["short_date"] = lambda value: format_date(value, SHORT_DATE_FORMAT)
+    app.jinja_env.filters["long_date"] = lambda value: format_date(value, DATE_FORMAT)
     app.jinja_env.globals.update(
         vocab=vocab,
         lang_attr=lang_attr,

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from eventreg.extensions import db
-from eventreg.models import Event, Organisation, Resource, Speaker, Theme, utcnow
+from eventreg.models import Event, EventSeries, Organisation, Resource, Speaker, Theme, utcnow
 from eventreg.text import slugify
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -93,6 +93,19 @@ def make_event(
     db.session.add(event)
     db.session.flush()
     return event
+
+
+def make_series(organisation: Organisation | None = None, **fields) -> EventSeries:
+    """A series of an organisation (a new one unless given), without events: it is public
+    once one of its events is."""
+    n = next(_sequence)
+    values = {"title": f"Föreläsningsserie {n}", "description": "Fyra föreläsningar."}
+    values.update(fields)
+    values.setdefault("slug", slugify(values["title"]))
+    series = EventSeries(organisation=organisation or make_organisation(), **values)
+    db.session.add(series)
+    db.session.flush()
+    return series
 
 
 def make_speaker(event: Event | None = None, **fields) -> Speaker:

@@ -65,6 +65,7 @@ def paths(event, theme) -> list[str]:
         "/evenemang/",
         "/evenemang/?kommun=varberg&format=seminar",
         f"/evenemang/{event.public_id}/{event.slug}",
+        "/serier/",
         "/kalender/evenemang.ics",
         f"/kalender/tema/{theme.slug}.ics",
         "/kalender/evenemang.atom",

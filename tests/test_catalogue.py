@@ -322,9 +322,9 @@ def test_statement_pages_exist(client):
 
 def test_every_public_page_links_the_statements_and_language_switch(client, catalogue):
     event = catalogue["health_varberg"]
-    for url in ["/", "/teman/", "/teman/jamlik-halsa", "/evenemang/", "/evenemang/arkiv",
-                f"/evenemang/{event.public_id}/{event.slug}", "/tillganglighet",
-                "/personuppgifter"]:  # fmt: skip
+    for url in ["/", "/teman/", "/teman/jamlik-halsa", "/serier/", "/evenemang/",
+                "/evenemang/arkiv", f"/evenemang/{event.public_id}/{event.slug}",
+                "/tillganglighet", "/personuppgifter"]:  # fmt: skip
         html = client.get(url).get_data(as_text=True)
         assert 'href="/tillganglighet"' in html, url
         assert 'href="/personuppgifter"' in html, url

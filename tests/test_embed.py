@@ -256,7 +256,7 @@ def test_sitemap_lists_public_pages_and_events_but_no_drafts(client):
     root = ElementTree.fromstring(response.data)
     entries = {url.find(f"{SM}loc").text: url for url in root.iter(f"{SM}url")}
     locations = set(entries)
-    for path in ("/", "/teman/", "/evenemang/", "/evenemang/arkiv", "/tillganglighet",
+    for path in ("/", "/teman/", "/serier/", "/evenemang/", "/evenemang/arkiv", "/tillganglighet",
                  "/personuppgifter", f"/teman/{theme.slug}"):  # fmt: skip
         assert f"http://localhost{path}" in locations
     for shown in (event, past, cancelled):

@@ -445,7 +445,7 @@ def test_every_route_answers_an_outage_without_a_server_error(fault_app, client,
                     assert says_when_to_retry(response), (method, path)
     assert len(seen) > 80
     unavailable = {path for method, path, status in seen if status == 503}
-    assert {"/", "/arrangor/", "/admin/anvandare", world.event_page} <= unavailable
+    assert {"/", "/serier/", "/arrangor/", "/admin/anvandare", world.event_page} <= unavailable
 
 
 def test_after_an_outage_the_site_answers_again(client, world, outage):

@@ -79,6 +79,7 @@ PUBLIC_PAGES = {
     "event page": lambda s: f"/evenemang/{s.event.public_id}/{s.event.slug}",
     "theme list": lambda s: "/teman/",
     "theme page": lambda s: f"/teman/{s.theme.slug}",
+    "series list": lambda s: "/serier/",
     "registration form": lambda s: f"/evenemang/{s.event.public_id}/anmalan",
     "accessibility": lambda s: "/tillganglighet",
     "privacy": lambda s: "/personuppgifter",

@@ -38,6 +38,7 @@ from tests.factories import (
     make_organisation,
     make_registration,
     make_resource,
+    make_series,
     make_theme,
     make_user,
 )
@@ -448,7 +449,8 @@ def build_path(rule, values: dict) -> str:
 @pytest.fixture
 def pages(varberg):
     """The pages with a form, each with the URL its form is sent to and how."""
-    event = make_event(organisation=varberg, capacity=10)
+    # In a series, so the event list's form has its series choice too.
+    event = make_event(organisation=varberg, capacity=10, series=make_series(varberg))
     theme = make_theme()
     db.session.commit()
     organiser_pages = [

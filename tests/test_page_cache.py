@@ -26,6 +26,7 @@ from tests.factories import (
     log_in,
     make_event,
     make_registration,
+    make_series,
     make_theme,
     make_user,
     registration_form,
@@ -164,6 +165,7 @@ def public_pages(event, theme) -> list[str]:
         "/evenemang/",
         "/evenemang/?kommun=varberg",
         "/evenemang/arkiv",
+        "/serier/",
         f"/evenemang/{event.public_id}/{event.slug}",
     ]
 
@@ -299,8 +301,10 @@ def test_no_version_row_means_no_caching(client):
 
 def _render_query_counts(app, client, events: int) -> dict[str, int]:
     theme = make_theme(slug="tema")
+    # Each in a series of its own, so the index of series and the list's series choices grow too.
     listed = [
-        make_event(themes=[theme], municipality="varberg", speakers=["A", "B"])
+        make_event(themes=[theme], municipality="varberg", speakers=["A", "B"],
+                   series=make_series())  # fmt: skip
         for _ in range(events)
     ]
     for days in range(1, events + 1):  # the archive

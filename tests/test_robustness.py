@@ -78,7 +78,7 @@ HOSTILE_VALUES = [
 ]
 # The parameters the public pages read: the event list's filter (shared by the feeds), its
 # page number and the language.
-FILTER_PARAMETERS = ["q", "tema", "kommun", "format", "sprak", "arrangor", "fran", "till"]
+FILTER_PARAMETERS = ["q", "tema", "kommun", "format", "sprak", "arrangor", "serie", "fran", "till"]
 READ_PARAMETERS = [*FILTER_PARAMETERS, "sida", "lang"]
 # Then names url_for keeps for itself, names of path variables, and names nothing reads.
 PARAMETERS = [

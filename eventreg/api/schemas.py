@@ -102,7 +102,8 @@ class EventListParameters(LanguageQuery):
     serie: str | None = Field(
         None,
         pattern=r"^[A-Za-z0-9_-]{1,32}$",
-        description="Only the events of this series (its `identifier`, see /series).",
+        description="Only the events of this series (its `identifier`, see /series); an "
+        "identifier that is not a public series' is refused with 400, as on the site.",
     )
 
 
@@ -112,7 +113,12 @@ EventListQuery = create_model(
     __doc__="The event list's filters under the same names as on the site (a list page's "
     "query can be copied as it is: fran/till are dates, the others may be repeated), then "
     "the API's paging and sync parameters.",
-    **_filter_fields(),
+    # `serie` is declared above, with the API's stricter pattern; the form checks it too.
+    **{
+        name: spec
+        for name, spec in _filter_fields().items()
+        if name not in EventListParameters.model_fields
+    },
 )
 
 

@@ -5,7 +5,6 @@ the rows, builds the answer with objects.py and sends it through `_json`, which 
 ETag, Cache-Control and Content-Language and answers 304 when the client has it."""
 
 import hashlib
-from dataclasses import replace
 from datetime import UTC, datetime
 
 from flask import current_app, g, request
@@ -100,8 +99,6 @@ def list_events():
         details = {name: [str(message) for message in messages]
                    for name, messages in form.errors.items()}  # fmt: skip
         return error_response(400, "invalid_parameters", _("The filter is not valid."), details)
-    if query.serie is not None:
-        event_filter = replace(event_filter, series=(query.serie,))
     stmt = open_data.events_stmt(event_filter, query.when)
     if query.updated_since is not None or query.cursor is not None:
         after = None

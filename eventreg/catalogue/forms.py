@@ -4,16 +4,18 @@ import re
 from dataclasses import dataclass
 
 from flask_babel import format_date
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import DateField, SearchField, SelectChoice
+from wtforms import DateField, SearchField, SelectChoice, SelectField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import Length, Optional, ValidationError
 
 from .. import vocab
 from ..forms import CheckboxListField
 from ..i18n import current_language
+from ..services import series as series_service
 from ..services import translations
 from ..services.catalogue import (
     EventFilter,
@@ -51,6 +53,8 @@ class EventFilterForm(FlaskForm):
     sprak = CheckboxListField(_l("Held in language"), choices=vocab.choices(vocab.LANGUAGES))
     beskriven_pa = CheckboxListField(_l("Described in language"))
     arrangor = CheckboxListField(_l("Organiser"))
+    # One series (its public id, as the API's and the feeds' `serie`): the public ones.
+    serie = SelectField(_l("Series"), default="")
     fran = DateField(_l("From date"), validators=[Optional()])
     till = DateField(_l("To date"), validators=[Optional()])
 
@@ -59,6 +63,7 @@ class EventFilterForm(FlaskForm):
         themes = all_themes()
         target_groups = all_target_groups()
         organisations = all_organisations()
+        series = series_service.public_series_names()
         self.tema.choices = [SelectChoice(t.slug, t.name) for t in themes]
         self.malgrupp.choices = [SelectChoice(t.slug, t.name) for t in target_groups]
         self.arrangor.choices = [SelectChoice(o.slug, o.name) for o in organisations]
@@ -68,9 +73,15 @@ class EventFilterForm(FlaskForm):
             SelectChoice(language.code, language.native_name) for language in content_languages
         ]
         # The language of each choice's label where it is not the page's (WCAG 3.1.2): a
-        # theme or target group without an English name, and organisations' names, which
-        # are Swedish, are marked lang="sv" on English pages. {field: {value: language}}
+        # theme or target group without an English name, and organisations' and series'
+        # names, which are Swedish, are marked lang="sv" on English pages (in the series'
+        # select by each option's own attribute). {field: {value: language}}
         page = current_language()
+        title_attrs = {"lang": CONTENT_LANGUAGE} if CONTENT_LANGUAGE != page else {}
+        self.serie.choices = [
+            SelectChoice("", _("All series")),
+            *(SelectChoice(public_id, title, render_kw=title_attrs) for public_id, title in series),
+        ]
         self.label_languages = {
             "tema": {t.slug: t.name_language for t in themes if t.name_language != page},
             "malgrupp": {
@@ -83,6 +94,11 @@ class EventFilterForm(FlaskForm):
                 language.code: language.code
                 for language in content_languages
                 if language.code != page
+            },
+            "serie": {
+                public_id: CONTENT_LANGUAGE
+                for public_id, _title in series
+                if CONTENT_LANGUAGE != page
             },
         }
 
@@ -99,6 +115,7 @@ class EventFilterForm(FlaskForm):
             languages=tuple(self.sprak.data or ()),
             described_in=tuple(self.beskriven_pa.data or ()),
             organisations=tuple(self.arrangor.data or ()),
+            series=(self.serie.data,) if self.serie.data else (),
             date_from=self.fran.data,
             date_to=self.till.data,
             text=(self.q.data or "").strip(),
@@ -154,6 +171,11 @@ def active_filters(form: EventFilterForm, args: dict[str, list[str]]) -> list[Ac
                 shown = labels.get(value, value)
                 chips.append(ActiveFilter(str(field.label.text), shown, without(name, value),
                                           languages.get(value)))  # fmt: skip
+        elif isinstance(field, SelectField) and field.data:
+            labels = {str(choice.value): str(choice.label) for choice in field.choices}
+            languages = form.label_languages.get(name, {})
+            chips.append(ActiveFilter(str(field.label.text), labels.get(field.data, field.data),
+                                      without(name), languages.get(field.data)))  # fmt: skip
         elif isinstance(field, DateField) and field.data:
             shown = format_date(field.data, DATE_FORMAT)
             chips.append(ActiveFilter(str(field.label.text), shown, without(name)))

@@ -1,5 +1,6 @@
-"""The public page of a series of events: its description, coming parts and (paged) past
-parts. Routes live on the catalogue blueprint, cached like its other pages."""
+"""The public pages of series of events: the index of every public series, and a series'
+page with its description, coming parts and (paged) past parts. Routes live on the
+catalogue blueprint, cached like its other pages."""
 
 from flask import abort, current_app, redirect, render_template, request, url_for
 
@@ -10,6 +11,14 @@ from ..services import series as series_service
 from ..services.catalogue import EventFilter
 from ..services.structured_data import series_json_ld
 from .views import MAX_PAGE, bp
+
+
+@bp.get("/serier/")
+@cached_page
+def list_series():
+    return render_template(
+        "catalogue/series_list.html", summaries=series_service.public_series_index()
+    )
 
 
 @bp.get("/serier/<public_id>")

@@ -17,6 +17,7 @@ XHTML_NS = "http://www.w3.org/1999/xhtml"
 FIXED_PAGES = (
     "catalogue.home",
     "catalogue.list_themes",
+    "catalogue.list_series",
     "catalogue.list_events",
     "catalogue.list_past_events",
     "catalogue.accessibility_statement",

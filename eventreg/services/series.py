@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import AuditEntry, Event, EventSeries, Organisation, User, utcnow
-from ..models.statuses import PUBLIC_EVENT_STATUSES
+from ..models.statuses import PUBLIC_EVENT_STATUSES, EventStatus
 from ..models.types import MAX_ROW_ID, max_length
 from ..text import is_one_line, normalise_newlines, slugify
 from . import audit
@@ -228,6 +228,47 @@ def public_series_stmt() -> Select:
 
 def public_series() -> list[EventSeries]:
     return list(db.session.scalars(public_series_stmt()))
+
+
+def public_series_names() -> list[tuple[str, str]]:
+    """(public_id, title) of every public series, by title: the event list's choices."""
+    rows = db.session.execute(
+        select(EventSeries.public_id, EventSeries.title)
+        .where(_is_public())
+        .order_by(EventSeries.title, EventSeries.id)
+    )
+    return [tuple(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class SeriesSummary:
+    """A public series as the index of series shows it."""
+
+    series: EventSeries  # with its organisation loaded
+    coming: int  # published events that have not ended
+    next_start_dt: datetime | None  # the start of the first of them
+
+
+def public_series_index(now: datetime | None = None) -> list[SeriesSummary]:
+    """Every public series with its coming events counted: series with coming events
+    first, the next one soonest, then the rest; by title within each. Coming is what the
+    theme list counts: published (not cancelled) and not yet ended. Two queries, however
+    many series: the series with their counts, then their organisations."""
+    now = now or utcnow()
+    coming = (
+        (Event.series_id == EventSeries.id)
+        & (Event.status == EventStatus.PUBLISHED)
+        & (Event.end_dt > now)
+    )
+    count = select(func.count()).where(coming).correlate(EventSeries).scalar_subquery()
+    first = select(func.min(Event.start_dt)).where(coming).correlate(EventSeries)
+    rows = db.session.execute(public_series_stmt().add_columns(count, first.scalar_subquery()))
+    summaries = [
+        SeriesSummary(series, number or 0, _aware(next_start).astimezone(UTC) if number else None)
+        for series, number, next_start in rows
+    ]
+    # Stable: the query's order by title stays within each group and among equal dates.
+    return sorted(summaries, key=lambda s: (not s.coming, s.next_start_dt or now))
 
 
 def public_series_rows() -> list[tuple[str, str, datetime]]:

@@ -124,6 +124,7 @@ PAGES = {
     "home-english": lambda c: ("/?lang=en", 200),
     "themes": lambda c: ("/teman/", 200),
     "theme": lambda c: (f"/teman/{c.work.slug}", 200),
+    "series-index-empty": lambda c: ("/serier/", 200),
     "events": lambda c: ("/evenemang/", 200),
     "events-filtered": lambda c: ("/evenemang/?kommun=halmstad&format=seminar&q=kompetens", 200),
     "events-invalid-filter": lambda c: (

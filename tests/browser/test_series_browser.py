@@ -1,7 +1,9 @@
 """Series in Chromium: the public page of a lecture series (coming and past parts, its
-calendar links) on a phone and a desktop, the event page's link to it, and the organiser's
-copy for a series without JavaScript; every page scanned with axe-core."""
+calendar links) and the index of series on a phone and a desktop, the event page's link to
+it, the event list filtered by series, and the organiser's copy for a series without
+JavaScript; every page scanned with axe-core."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -135,3 +137,43 @@ def test_the_organiser_series_pages_pass_axe(lecture_series, page, assert_no_axe
     page.get_by_role("button", name="Skapa kopian").click()
     expect(page.get_by_role("alert")).to_contain_text("Namn på den nya serien")
     assert_no_axe_violations(page)
+
+
+def test_the_index_of_series_leads_to_a_series_and_the_list_filters_by_it(
+    lecture_series, page, viewport, assert_no_axe_violations, screenshot
+):
+    """In English (the page's own words; the series' are Swedish, and marked so)."""
+    series = lecture_series["series"]
+    outside = make_event(organisation=lecture_series["organisation"], title="Fristående",
+                         start_dt=soon(3))  # fmt: skip
+    db.session.commit()
+    page.goto("/serier/?lang=en")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Event series")
+    coming = page.get_by_role("region", name="Series with upcoming events")
+    link = coming.get_by_role("heading", level=3).get_by_role("link", name=series.title)
+    expect(link).to_have_attribute("lang", "sv")
+    expect(coming).to_contain_text("2 upcoming events")
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    assert_no_axe_violations(page)
+    screenshot(page, f"series-index-{viewport['width']}")
+
+    link.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(series.title)
+    page.get_by_role("link", name="All series").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Event series")
+
+    page.goto("/evenemang/?lang=en")
+    toggle = page.locator("summary.filter-toggle")
+    if viewport == PHONE:
+        toggle.click()
+    page.get_by_label("Series").select_option(label=series.title)
+    page.get_by_role("button", name="Show events").click()
+    page.wait_for_url(re.compile(r"serie="))
+    cards = page.locator(".event-card")
+    expect(cards).to_have_count(2)
+    expect(page.locator(".event-list")).not_to_contain_text(outside.title)
+    expect(page.locator(".active-filters .chip")).to_have_text(
+        f"Remove filter Series: {series.title}×"
+    )
+    assert_no_axe_violations(page)
+    screenshot(page, f"event-list-by-series-{viewport['width']}")
