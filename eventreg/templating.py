@@ -12,6 +12,7 @@ from markupsafe import Markup, escape
 
 from . import vocab
 from .i18n import LOCALE_PARAM, current_language
+from .models.questions import NO, YES, RegistrationQuestion
 from .models.translations import TextPart, event_text, text_versions
 from .text import render_markdown
 
@@ -55,6 +56,16 @@ def event_organisers(event) -> str:
             [o.name for o in event.co_organisers], locale=current_language()
         ),
     )
+
+
+def answer_text(question: RegistrationQuestion, value: str | None) -> str:
+    """An answer to an event's question as people read it, on pages, in the CSV export and
+    in emails: yes/no in the reader's language, others as given."""
+    if not value:
+        return ""
+    if question.kind == "yes_no":
+        return {YES: _("Yes"), NO: _("No")}.get(value, value)
+    return value
 
 
 def lang_attr(language: str = CONTENT_LANGUAGE) -> Markup:

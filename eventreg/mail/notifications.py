@@ -18,7 +18,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..feeds import ical
 from ..models import OutboxEmail, Registration
-from ..templating import event_organisers, event_when
+from ..models.questions import RegistrationQuestion, answered_questions
+from ..templating import answer_text, event_organisers, event_when
 from .links import base_url, check_in_url, registration_links
 from .messages import format_recipient, qr_content_id, qr_pixel_size
 from .outbox import enqueue
@@ -28,12 +29,14 @@ from .outbox import enqueue
 class AttendeeEmail:
     """One kind of email to an attendee: its subject (from the event's title and the
     email's parameters), its `<template>.txt` and `.html`, the iTIP method of the calendar
-    file it carries (None for no file) and whether it shows the check-in QR code."""
+    file it carries (None for no file), whether it shows the check-in QR code and whether
+    it repeats the person's answers to the event's questions (see `own_answers`)."""
 
     subject: Callable[[str, dict], str]
     template: str
     ics_method: str | None = None
     with_check_in_qr: bool = False
+    with_answers: bool = False
 
 
 REMINDER = AttendeeEmail(
@@ -49,10 +52,12 @@ KINDS = {
         "emails/confirmation",
         ics_method="PUBLISH",
         with_check_in_qr=True,
+        with_answers=True,
     ),
     "waiting": AttendeeEmail(
         lambda title, _params: _("You are on the waiting list: %(title)s", title=title),
         "emails/waiting",
+        with_answers=True,
     ),
     "promotion": AttendeeEmail(
         lambda title, _params: _("You have a seat: %(title)s", title=title),
@@ -66,6 +71,8 @@ KINDS = {
         "emails/cancellation",
         ics_method="CANCEL",
     ),
+    # When the address is signed up again (by whoever typed it): a notice with the link,
+    # which leads to the registration and its answers; it does not summarise it here.
     "manage_link": AttendeeEmail(
         lambda title, _params: _("Your registration for %(title)s", title=title),
         "emails/manage_link",
@@ -168,6 +175,27 @@ def _queue(
     )
 
 
+def own_answers(registration: Registration) -> list[tuple[RegistrationQuestion, str | None]]:
+    """The person's answers to the event's questions as the confirmation and waiting-list
+    emails repeat them, read when the email is rendered (one query), in the language of the
+    moment: each question with its answer in words, a choice as the choice's words, yes/no
+    as Ja/Nej or Yes/No.
+
+    A typed answer (a text question) is None: the email says it is on the registration page
+    instead of repeating it. Whoever fills in the form chooses the address, so text typed
+    there would go, under the site's name, to a stranger's inbox (the rule of
+    templates/emails/_base.html); a choice or yes/no is the organiser's words.
+
+    Questions left unanswered are left out, as on the manage page and the organiser's list:
+    the email confirms what the organiser was told, and "No answer" lines would lengthen
+    every email to say nothing (the link in it leads to the form to add one). After the
+    registration is anonymised there are no answers, and the list is empty."""
+    return [
+        (question, None if question.kind == "text" else answer_text(question, value))
+        for question, value in answered_questions(registration.id)
+    ]
+
+
 def event_calendar_bytes(registration: Registration, method: str = "PUBLISH") -> bytes:
     """The event as a calendar file, in the attendee's language, with the feeds' UID; with
     the meeting link for someone with a seat and the alarm the attendee chose."""
@@ -220,6 +248,7 @@ def render(email: OutboxEmail, *, store: bool = False) -> OutboxEmail:
             "position": params.get("position"),
             "check_in_qr": check_in_qr,
             "calendar_attached": email.ics_method is not None,
+            "answers": own_answers(registration) if spec.with_answers else [],
             **registration_links(registration),
             **params,
         }

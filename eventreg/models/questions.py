@@ -105,3 +105,16 @@ def insert_answers(registration_id: int, event_id: int, answers: dict[int, str])
             RegistrationQuestion.id.in_(list(answers)),
         ),
     )
+
+
+def answered_questions(registration_id: int) -> list[tuple[RegistrationQuestion, str]]:
+    """The questions one registration answered, each with its stored answer, in their order
+    on the form (questions left unanswered, and every answer of an anonymised registration,
+    have no row). One query however many questions: the emails read it as they are sent."""
+    rows = db.session.execute(
+        select(RegistrationQuestion, RegistrationAnswer.value)
+        .join(RegistrationAnswer, RegistrationAnswer.question_id == RegistrationQuestion.id)
+        .where(RegistrationAnswer.registration_id == registration_id)
+        .order_by(RegistrationQuestion.position, RegistrationQuestion.id)
+    )
+    return [(question, value) for question, value in rows]

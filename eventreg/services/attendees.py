@@ -32,11 +32,11 @@ from ..models import Event, Registration, RegistrationState, RegistrationStatus,
 from ..models.questions import RegistrationQuestion
 from ..models.registrations import ACTIVE_STATUSES
 from ..models.types import utc_to_local
+from ..templating import answer_text
 from ..text import contains_line_break, spreadsheet_safe
 from . import audit
 from . import registrations as registration_service
 from .errors import RuleError
-from .questions import answer_text
 
 STATUS_ORDER = tuple(RegistrationStatus)  # confirmed, waiting, cancelled
 

@@ -31,6 +31,7 @@ from ..models.questions import (
     RegistrationQuestion,
     insert_answers,
 )
+from ..templating import answer_text
 from ..text import is_one_line
 from .audit import ANSWERS_CHANGED_KEY, record_event_change
 from .errors import RuleError
@@ -315,15 +316,6 @@ def answer_choices(question: RegistrationQuestion) -> list[tuple[str, str]]:
     if question.kind == "yes_no":
         return [(YES, _("Yes")), (NO, _("No"))]
     return [(choice, choice) for choice in question.choice_list]
-
-
-def answer_text(question: RegistrationQuestion, value: str | None) -> str:
-    """An answer as people read it: yes/no in the reader's language, others as given."""
-    if not value:
-        return ""
-    if question.kind == "yes_no":
-        return {YES: _("Yes"), NO: _("No")}.get(value, value)
-    return value
 
 
 def check_answers(
