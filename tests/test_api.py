@@ -120,7 +120,8 @@ def test_an_event_without_registration_shows_its_link_as_its_page_does(client):
 def test_filters_are_the_event_lists(client):
     theme = make_theme(slug="arbete")
     organisation = make_organisation(slug="region")
-    soon = utcnow().replace(microsecond=0) + timedelta(days=3)
+    # At noon UTC: the date filters are Stockholm's dates, up to two hours ahead of UTC.
+    soon = (utcnow() + timedelta(days=3)).replace(hour=12, minute=0, second=0, microsecond=0)
     make_event(title="Tema", themes=[theme])
     make_event(title="Kommun", municipality="laholm")
     make_event(title="Format", format="workshop")
