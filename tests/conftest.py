@@ -4,6 +4,7 @@ EVENTREG_TEST_DATABASE_URL is set), a client, a CLI runner, and a clean slate pe
 import contextvars
 import os
 import secrets
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -54,14 +55,15 @@ def pytest_report_header(config):
     return f"clock shifted {days} days ahead: {datetime.now(UTC).isoformat()}" if days else None
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory):
-    """A database of this run's own, removed afterwards."""
+@contextmanager
+def own_database(prefix: str, sqlite_path):
+    """A new, empty database on the server the suite uses (a SQLite file at `sqlite_path`
+    without a server), dropped afterwards."""
     if not TEST_DATABASE_URL:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'eventreg-test.sqlite'}"
+        yield f"sqlite:///{sqlite_path}"
         return
     server = make_url(TEST_DATABASE_URL)
-    name = f"eventreg_test_{secrets.token_hex(4)}"
+    name = f"{prefix}_{secrets.token_hex(4)}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -71,6 +73,22 @@ def database_url(tmp_path_factory):
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """A database of this run's own, removed afterwards."""
+    sqlite_path = tmp_path_factory.mktemp("db") / "eventreg-test.sqlite"
+    with own_database("eventreg_test", sqlite_path) as url:
+        yield url
+
+
+@pytest.fixture
+def empty_database_url(tmp_path):
+    """A database of its own, empty, for a migration test (SQLite or PostgreSQL, as the
+    suite runs)."""
+    with own_database("eventreg_migration", tmp_path / "migration.sqlite") as url:
+        yield url
 
 
 class IsolatedClient(FlaskClient):

@@ -39,7 +39,6 @@ from tests.factories import (
     make_registration,
     make_user,
 )
-from tests.test_target_groups import empty_database_url  # noqa: F401 - a fixture
 
 PAYLOAD = "<img src=x onerror=alert(1)>"
 ESCAPED = "&lt;img src=x onerror=alert(1)&gt;"
@@ -527,7 +526,7 @@ def test_an_organisation_name_cannot_break_out_of_the_json_ld(client, region):
 
 
 def test_the_migration_keeps_every_event_with_its_organisation_as_responsible(
-    empty_database_url,  # noqa: F811 - the fixture imported above
+    empty_database_url,
 ):
     from flask_migrate import downgrade, upgrade
 

@@ -5,13 +5,12 @@ and a migration that leaves existing events as they were."""
 
 import json
 import re
-import secrets
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from icalendar import Calendar
-from sqlalchemy import create_engine, func, make_url, select, text
+from sqlalchemy import func, select, text
 
 from eventreg.extensions import db
 from eventreg.feeds import ical
@@ -32,7 +31,6 @@ from eventreg.services import events as event_service
 from eventreg.services import registrations as registration_service
 from eventreg.services.sessions import SessionData, SessionRuleError
 from eventreg.tokens import feed_token, manage_token
-from tests.conftest import TEST_DATABASE_URL
 from tests.factories import (
     log_in,
     make_event,
@@ -590,25 +588,6 @@ def test_statistics_count_a_course_once_and_show_attendance_per_session(client, 
 
 
 # --- the migration -----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def empty_database_url(tmp_path):
-    """A database of its own, empty, on the server the suite uses (SQLite or PostgreSQL)."""
-    if not TEST_DATABASE_URL:
-        yield f"sqlite:///{tmp_path / 'migration.sqlite'}"
-        return
-    server = make_url(TEST_DATABASE_URL)
-    name = f"eventreg_migration_{secrets.token_hex(4)}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_the_migration_leaves_existing_events_meeting_once(empty_database_url):

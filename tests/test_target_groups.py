@@ -4,19 +4,17 @@ a note. And the migration that brings them (with registration modes), on both da
 
 import json
 import re
-import secrets
 from datetime import timedelta
 
 import pytest
 from icalendar import Calendar
-from sqlalchemy import create_engine, func, make_url, select, text
+from sqlalchemy import func, select, text
 
 from eventreg.extensions import db
 from eventreg.models import AuditEntry, Event, TargetGroup, utcnow
 from eventreg.models.target_groups import SEED_TARGET_GROUPS
 from eventreg.services import imports, statistics
 from eventreg.services.statistics import EventFact, RegistrationFact
-from tests.conftest import TEST_DATABASE_URL
 from tests.factories import (
     log_in,
     make_event,
@@ -277,25 +275,6 @@ def test_demo_data_has_an_open_lecture_an_event_elsewhere_and_target_groups(runn
 
 
 # --- the migration, on the database the suite runs on ------------------------------------------
-
-
-@pytest.fixture
-def empty_database_url(tmp_path):
-    """A database of its own, empty, on the server the suite uses (SQLite or PostgreSQL)."""
-    if not TEST_DATABASE_URL:
-        yield f"sqlite:///{tmp_path / 'migration.sqlite'}"
-        return
-    server = make_url(TEST_DATABASE_URL)
-    name = f"eventreg_migration_{secrets.token_hex(4)}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_the_migration_keeps_events_registering_here_and_seeds_target_groups(
