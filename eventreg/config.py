@@ -37,10 +37,11 @@ ENV_SETTINGS = {
     "EVENTREG_SQLITE_SYNCHRONOUS": "SQLITE_SYNCHRONOUS",
     "EVENTREG_SITE_NAME": "SITE_NAME",
     "EVENTREG_MAIL_SENDER_NAME": "MAIL_SENDER_NAME",
+    "EVENTREG_SEAT_COUNT_LAG_SECONDS": "SEAT_COUNT_LAG_SECONDS",
 }
 INT_SETTINGS = {
     "MAIL_PORT", "RETENTION_DAYS", "PROXY_FIX", "SESSION_IDLE_TIMEOUT", "SESSION_ABSOLUTE_TIMEOUT",
-    "DATABASE_CONNECT_TIMEOUT", "DATABASE_STATEMENT_TIMEOUT_MS",
+    "DATABASE_CONNECT_TIMEOUT", "DATABASE_STATEMENT_TIMEOUT_MS", "SEAT_COUNT_LAG_SECONDS",
 }  # fmt: skip
 BOOL_SETTINGS = {"MAIL_USE_TLS", "MAIL_USE_SSL"}
 
@@ -99,6 +100,11 @@ class Defaults:
     CACHE_MAX_BYTES = 64 * 1024 * 1024
     PAGE_CACHE_SECONDS = 60
     FEED_WINDOW_STEP_SECONDS = 3600
+    # Seat counts on a cached page ("3 seats left", "fully booked") may be this many seconds
+    # behind: in a rush each page is built again at most once per lag, not after every
+    # sign-up (0: at once). Feeds show no seats; the sign-up itself always decides on the
+    # live count under the event's lock, so nobody gets a seat that is not there.
+    SEAT_COUNT_LAG_SECONDS = 5
     # The public address: the only source of absolute links in emails. Required in production
     # (see check_production_settings); TRUSTED_HOSTS is derived from it.
     BASE_URL = None

@@ -7,6 +7,12 @@ The store is Flask-Caching: memory per worker by default, Redis (shared by every
 host) when CACHE_REDIS_URL is set. Nothing can go stale: a change commits a new version,
 and the next request looks under a new key.
 
+Seat counts are the exception, by design: a sign-up changes only the seats token (see
+models/data_version.py). Feeds show no seats and are keyed by the data token alone; a cached
+page stays in use while its seat counts are less than SEAT_COUNT_LAG_SECONDS old, so a rush
+of sign-ups rebuilds each page at most once per lag. Its ETag names the seat counts it
+shows, so a client is told 304 only for the copy it has.
+
 The time step (PAGE_CACHE_SECONDS, FEED_WINDOW_STEP_SECONDS) is there because what a page
 shows also depends on the clock (an event ends and leaves the upcoming list, registration
 closes): a page is at most one step behind the clock, and every worker agrees on the step.
@@ -49,7 +55,7 @@ from werkzeug.wrappers import Request as WsgiRequest
 from .extensions import cache, db, limiter
 from .i18n import LOCALE_COOKIE, LOCALE_PARAM, locale_from
 from .mail.links import base_url
-from .models.data_version import VERSION_ENVIRON_KEY, current_token, read_token
+from .models.data_version import VERSION_ENVIRON_KEY, Tokens, current_tokens, read_tokens
 
 # What a cached page has instead of a CSRF token. The token field's name is csrf_token.
 CSRF_PLACEHOLDER = "eventreg-csrf-token-placeholder-0f6b2c"
@@ -148,11 +154,30 @@ def _cache_set(key: str, entry: dict, timeout: int) -> None:
         current_app.logger.warning("page cache unavailable", exc_info=True)
 
 
-def _entry(response: Response) -> dict:
+def _entry(response: Response, seats: str | None = None) -> dict:
+    """What is stored of a response; for a page, also the seats token it was built under
+    and when (see _usable)."""
     return {
         "body": response.get_data(),
         "headers": [(k, v) for k, v in response.headers.items() if k.lower() in KEPT_HEADERS],
+        "seats": seats,
+        "built": time.time(),
     }
+
+
+def _seat_counts_fresh(seats: str | None, built: float, tokens: Tokens, lag: int) -> bool:
+    """Whether a copy built under seats token `seats` at `built` may still be served: its
+    seat counts are the current ones, or less than the lag old (None: it shows no seats)."""
+    return seats is None or seats == tokens.seats or time.time() - built < lag
+
+
+def _usable(entry: dict | None, tokens: Tokens) -> dict | None:
+    if entry is None or not _seat_counts_fresh(
+        entry.get("seats", ""), entry.get("built", 0.0), tokens,
+        current_app.config["SEAT_COUNT_LAG_SECONDS"],
+    ):  # fmt: skip
+        return None
+    return entry
 
 
 def _storable(response: Response) -> bool:
@@ -175,8 +200,8 @@ def _anonymous_and_impersonal() -> bool:
     )
 
 
-def _page_etag(key: str, csrf_token: str) -> str:
-    return hashlib.sha256((key + csrf_token).encode()).hexdigest()[:32]
+def _page_etag(key: str, seats: str, csrf_token: str) -> str:
+    return hashlib.sha256("\x1f".join((key, seats, csrf_token)).encode()).hexdigest()[:32]
 
 
 def _is_personal(entry: dict | None) -> bool:
@@ -213,39 +238,36 @@ def cached_page(view):
         # session (a CSRF token only) without its fingerprint and change it on every request,
         # so the page would never be stored and be rendered for each request.
         current_app.login_manager._update_request_context_with_user()
-        token = current_token()
-        if token is None:
+        tokens = current_tokens()
+        if tokens is None:
             return view(*args, **kwargs)
         seconds = current_app.config["PAGE_CACHE_SECONDS"]
         g.cache_step_start = _step_start(seconds)
-        key = _key("page", token, g.cache_step_start)
+        key = _key("page", tokens.data, g.cache_step_start)
         # A page with a form holds the visitor's CSRF token: another token is another page,
         # with a tag of its own. A page without one is the same for every anonymous visitor.
         visitors_token = str(session.get("csrf_token", ""))
-        everyones_etag = _page_etag(key, "")
-        visitors_etag = _page_etag(key, visitors_token) if visitors_token else everyones_etag
-        if request.if_none_match.contains_weak(visitors_etag):
-            response, etag = Response(status=304), visitors_etag
-        elif (
-            visitors_etag != everyones_etag
-            and request.if_none_match.contains_weak(everyones_etag)
-            and not _is_personal(_cache_get(key))
-        ):
-            response, etag = Response(status=304), everyones_etag
+        if request.if_none_match.contains_weak(_page_etag(key, tokens.seats, visitors_token)):
+            # The visitor has the current page (this is its tag whether or not it has a
+            # form: without a token in the session the two tags are the same).
+            response = Response(status=304)
+            etag = _page_etag(key, tokens.seats, visitors_token)
         else:
-            entry = _cache_get(key)
+            entry = _usable(_cache_get(key), tokens)
             if entry is None:
                 response = _render_with_placeholder(view, args, kwargs)
                 if not _storable(response):
                     return _with_csrf_token(response)
-                entry = _entry(response)
+                entry = _entry(response, seats=tokens.seats)
                 _cache_set(key, entry, timeout=2 * seconds)
-            response = _with_csrf_token(Response(entry["body"], headers=entry["headers"]))
-            if _is_personal(entry):
-                etag = visitors_etag
+            personal = _is_personal(entry)
+            etag = _page_etag(key, entry["seats"], visitors_token if personal else "")
+            if request.if_none_match.contains_weak(etag):
+                response = Response(status=304)
             else:
-                etag = everyones_etag
-                _mark_reusable("PAGE_CACHE_SECONDS", token)
+                response = _with_csrf_token(Response(entry["body"], headers=entry["headers"]))
+            if not personal:
+                _mark_reusable("PAGE_CACHE_SECONDS", tokens, entry)
         response.set_etag(etag, weak=True)
         response.cache_control.no_cache = True  # the browser asks again, and gets 304
         response.vary.add("Cookie")  # language, login and CSRF token live in cookies
@@ -263,12 +285,13 @@ def cached_feed(view):
     def wrapper(*args, **kwargs):
         if request.method not in ("GET", "HEAD"):
             return make_response(view(*args, **kwargs)).make_conditional(request)
-        token = current_token()
-        if token is None:
+        tokens = current_tokens()
+        if tokens is None:
             return make_response(view(*args, **kwargs)).make_conditional(request)
         seconds = current_app.config["FEED_WINDOW_STEP_SECONDS"]
         g.cache_step_start = _step_start(seconds)
-        key = _key("feed", token, g.cache_step_start)
+        # The data token alone: feeds show no seat counts.
+        key = _key("feed", tokens.data, g.cache_step_start)
         entry = _cache_get(key)
         if entry is None:
             with _BUILD_LOCKS[hash(key) % len(_BUILD_LOCKS)]:
@@ -280,7 +303,7 @@ def cached_feed(view):
                     entry = _entry(response)
                     _cache_set(key, entry, timeout=2 * seconds)
         response = Response(entry["body"], headers=entry["headers"])
-        _mark_reusable("FEED_WINDOW_STEP_SECONDS", token)
+        _mark_reusable("FEED_WINDOW_STEP_SECONDS", tokens, entry)
         return response.make_conditional(request)
 
     return wrapper
@@ -289,18 +312,22 @@ def cached_feed(view):
 # --- Whole responses, answered before Flask's request handling ------------------------------
 
 # Set by cached_page and cached_feed on the WSGI environ when the response is the cached
-# one any anonymous visitor gets: (data token, the setting of its time step, the step).
+# one any anonymous visitor gets: (data token, seats token or None, when it was built, the
+# setting of its time step, the step).
 REUSABLE_ENVIRON_KEY = "eventreg.reusable_response"
 # Conditions CachedResponses leaves to Flask (rare from browsers and calendars).
 _OTHER_CONDITIONS = ("HTTP_RANGE", "HTTP_IF_RANGE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE")
 _DATE = object()  # where a response's Date header goes, made anew for each answer
 
 
-def _mark_reusable(setting: str, token: str) -> None:
+def _mark_reusable(setting: str, tokens: Tokens, entry: dict) -> None:
     if limiter.current_limits:  # each request must reach the limit (CachedResponses skips it)
         return
     step = round(g.cache_step_start.timestamp())  # a whole second: the settings are
-    request.environ[REUSABLE_ENVIRON_KEY] = (token, setting, step)
+    # The copy's own seats token and build time (it may be one within the lag, not the
+    # current one), so the WSGI layer serves it no longer than cached_page would.
+    mark = (tokens.data, entry.get("seats"), entry.get("built", 0.0), setting, step)
+    request.environ[REUSABLE_ENVIRON_KEY] = mark
 
 
 class _Variant:
@@ -324,11 +351,11 @@ class _Reusable:
     body worth compressing also its gzip-compressed copy, made once here, for clients that
     accept it (calendar apps do: a large feed is a tenth of its size on the wire)."""
 
-    __slots__ = ("token", "setting", "step", "status", "identity", "gzipped",
-                 "last_modified", "size")  # fmt: skip
+    __slots__ = ("token", "seats", "built", "setting", "step", "status", "identity",
+                 "gzipped", "last_modified", "size")  # fmt: skip
 
     def __init__(self, mark: tuple, status: str, headers: list, body: bytes):
-        self.token, self.setting, self.step = mark
+        self.token, self.seats, self.built, self.setting, self.step = mark
         self.status = status
         headers = [(k, _DATE if k.lower() == "date" else v) for k, v in headers]
         fields = {k.lower(): v for k, v in headers if v is not _DATE}
@@ -456,16 +483,21 @@ class CachedResponses:
         if entry is None:
             return self._through_flask(key, environ, start_response)
         try:
-            token = read_token(self._engine)
+            tokens = read_tokens(self._engine)
         except Exception as error:  # noqa: BLE001 - Flask answers it (503), reading no more
             environ[VERSION_ENVIRON_KEY] = error
             return self.wsgi_app(environ, start_response)
-        environ[VERSION_ENVIRON_KEY] = token
-        seconds = self.app.config[entry.setting]
+        environ[VERSION_ENVIRON_KEY] = tokens
+        config = self.app.config
+        seconds = config[entry.setting]
         if (
-            token != entry.token
+            tokens is None
+            or tokens.data != entry.token
             or not seconds
             or int(time.time() // seconds) * seconds != entry.step
+            or not _seat_counts_fresh(
+                entry.seats, entry.built, tokens, config["SEAT_COUNT_LAG_SECONDS"]
+            )
         ):
             return self._through_flask(key, environ, start_response)
         variant = entry.variant(environ)

@@ -16,9 +16,9 @@ from sqlalchemy import create_engine, text
 from eventreg import create_app
 from eventreg.extensions import cache, db, limiter
 from eventreg.models import Event
-from eventreg.models.data_version import TokenReader, bump, read_token
+from eventreg.models.data_version import TokenReader, bump, read_token, read_tokens
 from eventreg.pagecache import CachedResponses, _Reusable, cached_page
-from tests.factories import log_in, make_event, make_theme, make_user
+from tests.factories import log_in, make_event, make_registration, make_theme, make_user
 from tests.test_page_cache import counting_queries
 
 
@@ -224,6 +224,34 @@ def test_a_kept_copy_is_not_served_after_its_time_step(app, client, monkeypatch)
     assert started == [1]
 
 
+def test_a_kept_page_is_served_with_seat_counts_at_most_the_lag_old(app, client, monkeypatch):
+    """A sign-up moves only the seats token: the layer answers the kept page (without
+    Flask) while its seat counts are less than SEAT_COUNT_LAG_SECONDS old, as cached_page
+    would, and goes to Flask for the new count after that. A feed (no seats) stays kept."""
+    start = time.time() // 3600 * 3600 + 1  # the start of a time step: no step is crossed
+    monkeypatch.setattr(time, "time", lambda: start)
+    lag = app.config["SEAT_COUNT_LAG_SECONDS"]
+    event = make_event(capacity=2)
+    db.session.commit()
+    path = f"/evenemang/{event.public_id}/{event.slug}"
+    for url in (path, "/kalender/evenemang.ics"):
+        client.get(url)  # kept by the layer
+    make_registration(event)
+    db.session.commit()
+    monkeypatch.setattr(time, "time", lambda: start + lag - 0.5)
+    with flask_requests(app) as started:
+        assert "2 platser kvar" in client.get(path).get_data(as_text=True)
+    assert started == []
+    monkeypatch.setattr(time, "time", lambda: start + lag)
+    with flask_requests(app) as started:
+        assert "1 plats kvar" in client.get(path).get_data(as_text=True)
+        assert client.get("/kalender/evenemang.ics").status_code == 200
+    assert started == [1]
+    with flask_requests(app) as started:
+        assert "1 plats kvar" in client.get(path).get_data(as_text=True)
+    assert started == []  # the new copy is kept in its place
+
+
 def test_no_version_row_means_the_layer_answers_nothing(app, client):
     event = make_event()
     db.session.commit()
@@ -288,12 +316,12 @@ def test_the_token_reader_sees_another_connections_commit_at_once(app, database_
 
 def test_a_broken_reader_connection_is_replaced(app):
     engine = db.engine
-    token = read_token(engine)
+    tokens = read_tokens(engine)
     reader = TokenReader(engine)
     reader.read()
     for _, dbapi_connection, _ in reader._idle:
         dbapi_connection.close()  # as when the server restarted
-    assert reader.read() == token
+    assert reader.read() == tokens
     reader.close_all()
 
 
@@ -305,7 +333,7 @@ def test_disposing_the_engine_closes_the_readers_connections(app):
     engine.dispose()
     assert reader._idle == []
     assert held[0].closed
-    assert reader.read() == read_token(engine)
+    assert reader.read() == read_tokens(engine)
     reader.close_all()
 
 
@@ -508,7 +536,7 @@ def test_a_kept_page_is_compressed_too_and_a_small_body_is_not(app, client):
     page = client.get(path)
     compressed = client.get(path, headers={"Accept-Encoding": "gzip"})
     assert gzip.decompress(compressed.data) == page.data
-    mark = ("token", "PAGE_CACHE_SECONDS", 0)
+    mark = ("token", "seats", 0.0, "PAGE_CACHE_SECONDS", 0)
     text_type = [("Content-Type", "text/plain"), ("Content-Length", "5")]
     assert _Reusable(mark, "200 OK", text_type, b"small").gzipped is None
     image_type = [("Content-Type", "image/png"), ("Content-Length", "4096")]

@@ -3,6 +3,7 @@
 queries a public page costs whatever the amount of data."""
 
 import re
+import time
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -31,6 +32,15 @@ from tests.factories import (
     make_user,
     registration_form,
 )
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch):
+    """The page cache's clock (time.time), standing still at the start of a time step, so
+    that no test crosses a step between two requests by chance; a test moves it by hand."""
+    now = [time.time() // 3600 * 3600 + 1]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    return now
 
 
 @pytest.fixture(autouse=True)
@@ -72,6 +82,11 @@ def version_token() -> str | None:
     return version[0] if version else None
 
 
+def seats_token() -> str | None:
+    db.session.expire_all()
+    return db.session.scalar(select(DataVersion.seats_token))
+
+
 # --- The data version ---------------------------------------------------------------------
 
 
@@ -97,13 +112,27 @@ def test_a_bulk_update_of_seats_gives_a_new_version():
     assert version_token() != first
 
 
-def test_a_registration_gives_a_new_version_through_the_seat_count():
+def test_a_registration_gives_a_new_seats_token_and_keeps_the_data_token():
+    """Taking a seat changes the seat count only: the seats token moves (pages show seats
+    left), the data token stays (so no feed is built again)."""
     event = make_event(capacity=10)
     db.session.commit()
-    first = version_token()
+    first, first_seats = version_token(), seats_token()
     make_registration(event)
     db.session.commit()
+    assert version_token() == first
+    assert seats_token() not in (None, "", first_seats)
+
+
+def test_a_change_with_the_seats_gives_new_tokens_for_both():
+    event = make_event(capacity=10)
+    db.session.commit()
+    first, first_seats = version_token(), seats_token()
+    make_registration(event)
+    event.title = "Ny titel"
+    db.session.commit()
     assert version_token() != first
+    assert seats_token() != first_seats
 
 
 def test_a_waiting_list_place_keeps_the_version(client):
@@ -119,19 +148,20 @@ def test_a_waiting_list_place_keeps_the_version(client):
     db.session.commit()
     seated = make_registration(event)
     db.session.commit()
-    first = version_token()
+    first = (version_token(), seats_token())
     waiting = make_registration(event, answers={question.id: "Språkstöd"})  # the service
     db.session.commit()
     assert not waiting.is_confirmed
-    assert version_token() == first
+    assert (version_token(), seats_token()) == first
     client.post(f"/evenemang/{event.public_id}/anmalan", data=registration_form())  # the view
-    assert version_token() == first
+    assert (version_token(), seats_token()) == first
     cancel_registration(db.session.get(Registration, waiting.id))
     db.session.commit()
-    assert version_token() == first
+    assert (version_token(), seats_token()) == first
     cancel_registration(db.session.get(Registration, seated.id))  # the next one is promoted
     db.session.commit()
-    assert version_token() != first
+    assert seats_token() != first[1]
+    assert version_token() == first[0]
 
 
 def test_changes_no_public_page_shows_keep_the_version():
@@ -206,14 +236,89 @@ def test_an_edit_is_seen_at_once(client):
     assert "Folkhälsa" in client.get("/teman/").get_data(as_text=True)
 
 
-def test_a_sign_up_is_seen_in_the_seats_left_at_once(client):
+def seat_pages(event) -> list[str]:
+    return ["/", "/evenemang/", f"/evenemang/{event.public_id}/{event.slug}"]
+
+
+def test_without_a_lag_a_sign_up_is_seen_in_the_seats_left_at_once(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "SEAT_COUNT_LAG_SECONDS", 0)
     event = make_event(capacity=2)
     db.session.commit()
-    path = f"/evenemang/{event.public_id}/{event.slug}"
-    assert "2 platser kvar" in client.get(path).get_data(as_text=True)
+    for path in seat_pages(event):
+        assert "2 platser kvar" in client.get(path).get_data(as_text=True), path
     make_registration(event)
     db.session.commit()
-    assert "1 plats kvar" in client.get(path).get_data(as_text=True)
+    for path in seat_pages(event):
+        assert "1 plats kvar" in client.get(path).get_data(as_text=True), path
+
+
+def test_seats_left_on_a_cached_page_are_at_most_the_lag_old(app, client, clock):
+    """In a rush each page is built again at most once per SEAT_COUNT_LAG_SECONDS: within
+    the lag the copy with the old count is served (its own ETag, so a client that has it is
+    told 304 and one that has the current page is not), after it the new count."""
+    lag = app.config["SEAT_COUNT_LAG_SECONDS"]
+    assert lag > 0  # the setting of production, which the tests run with
+    event = make_event(capacity=2)
+    db.session.commit()
+    before = {path: client.get(path) for path in seat_pages(event)}
+    make_registration(event)
+    db.session.commit()
+    clock[0] += lag - 1
+    for path, first in before.items():
+        with counting_queries() as queries:
+            again = client.get(path)
+        assert "2 platser kvar" in again.get_data(as_text=True), path
+        assert len(queries) == 1, path  # served, not built again
+        assert again.headers["ETag"] == first.headers["ETag"], path
+        conditional = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+        assert conditional.status_code == 304, path
+    clock[0] += 1
+    for path, first in before.items():
+        conditional = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+        assert conditional.status_code == 200, path
+        assert "1 plats kvar" in conditional.get_data(as_text=True), path
+        assert conditional.headers["ETag"] != first.headers["ETag"], path
+        with counting_queries() as queries:
+            assert client.get(path).data == conditional.data, path
+        assert len(queries) == 1, path  # the new copy is kept, with the new tag
+        current = client.get(path, headers={"If-None-Match": conditional.headers["ETag"]})
+        assert current.status_code == 304, path
+
+
+def test_an_edit_within_the_seat_lag_is_seen_at_once(app, client, clock):
+    event = make_event(capacity=2, title="Före ändringen")
+    db.session.commit()
+    for path in seat_pages(event):
+        client.get(path)
+    make_registration(event)
+    db.session.commit()
+    event.title = "Efter ändringen"
+    db.session.commit()
+    for path in seat_pages(event):
+        body = client.get(path).get_data(as_text=True)
+        assert "Efter ändringen" in body, path
+        assert "1 plats kvar" in body, path
+
+
+def test_a_sign_up_leaves_the_cached_feeds_as_they_are(app, client, clock):
+    """Feeds show no seats: a seat taken does not make any feed be built again."""
+    event = make_event(capacity=2)
+    db.session.commit()
+    paths = [
+        "/kalender/evenemang.ics",
+        "/kalender/evenemang.atom",
+        f"/kalender/evenemang/{event.public_id}.ics",
+    ]
+    first = {path: client.get(path) for path in paths}
+    make_registration(event)
+    db.session.commit()
+    clock[0] += app.config["SEAT_COUNT_LAG_SECONDS"] + 1
+    for path, response in first.items():
+        assert response.status_code == 200, path
+        with counting_queries() as queries:
+            again = client.get(path, headers={"If-None-Match": response.headers["ETag"]})
+        assert again.status_code == 304, path
+        assert len(queries) == 1, (path, queries)  # the data version, nothing built
 
 
 def test_each_language_is_cached_apart(client):

@@ -20,6 +20,14 @@ keyed by as well (see pagecache.py).
 
 A random token rather than a counter: a counter set back (a table emptied, a backup restored)
 would meet copies cached under its old numbers for other data.
+
+Seats are versioned apart (`seats_token`). A change of who holds a seat updates only the
+event's seat count (statements marked SEATS_ONLY); it gives the row a new `seats_token` and
+keeps `token`. Feeds do not show seats, so a sign-up leaves every cached feed as it is;
+pages that show seats left may serve a copy with counts up to SEAT_COUNT_LAG_SECONDS old
+(pagecache.py), so a rush of sign-ups rebuilds each page at most once per lag instead of
+after every sign-up. Whether a seat is free is never decided from a page: the sign-up
+decides under the event's lock (services/registrations.py).
 """
 
 import os
@@ -27,6 +35,7 @@ import secrets
 import threading
 import weakref
 from datetime import datetime
+from typing import NamedTuple
 
 from flask import has_request_context, request
 from sqlalchemy import String, event, select
@@ -59,7 +68,11 @@ NAME_TABLES = frozenset({"theme", "organisation", "event_series"})
 # the no-op UPDATE that takes an event's lock (services/registrations.py). Without it, every
 # waiting-list sign-up would make every cached page and feed be built again.
 NOT_A_CHANGE = "eventreg_not_a_change"
+# An execution option for a statement that changes only an event's seat count (taking or
+# giving back a seat): it moves the seats token, not the data token.
+SEATS_ONLY = "eventreg_seats_only"
 _CHANGED = "eventreg.data_changed"
+_SEATS_CHANGED = "eventreg.seats_changed"
 _NAMES_CHANGED = "eventreg.names_changed"
 ROW_ID = 1
 
@@ -69,6 +82,7 @@ class DataVersion(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(32))
+    seats_token: Mapped[str] = mapped_column(String(32), server_default="")
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     names_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -84,28 +98,48 @@ def current_version() -> tuple[str, datetime, datetime] | None:
     return tuple(row) if row else None
 
 
-VERSION_QUERY = "SELECT token FROM data_version WHERE id = 1"
-_PREPARED_NAME = b"eventreg_data_token"
-# Where the WSGI layer of the page cache (pagecache.CachedResponses) leaves the token it read
-# for this request, or the error reading it raised: the request reads it once.
-VERSION_ENVIRON_KEY = "eventreg.data_token"
+class Tokens(NamedTuple):
+    """The row's two tokens: `data` for everything public, `seats` for seat counts only."""
+
+    data: str
+    seats: str
+
+
+VERSION_QUERY = "SELECT token, seats_token FROM data_version WHERE id = 1"
+_PREPARED_NAME = b"eventreg_data_tokens"
+# Where the WSGI layer of the page cache (pagecache.CachedResponses) leaves the tokens it read
+# for this request, or the error reading them raised: the request reads them once.
+VERSION_ENVIRON_KEY = "eventreg.data_tokens"
+
+
+def current_tokens() -> Tokens | None:
+    """Both tokens, as cheaply as the database can answer: on a cached page this is the
+    only query. Read before anything the page shows, so what a miss renders is at least this
+    new. Within a request they are the tokens the page cache's WSGI layer read for it, if
+    any. None when the row is missing."""
+    if has_request_context() and VERSION_ENVIRON_KEY in request.environ:
+        tokens = request.environ[VERSION_ENVIRON_KEY]
+        if isinstance(tokens, Exception):
+            raise tokens
+        return tokens
+    return read_tokens(db.engine)
 
 
 def current_token() -> str | None:
-    """Just the token, as cheaply as the database can answer: on a cached page this is the
-    only query. Read before anything the page shows, so what a miss renders is at least this
-    new. Within a request it is the token the page cache's WSGI layer read for it, if any."""
-    if has_request_context() and VERSION_ENVIRON_KEY in request.environ:
-        token = request.environ[VERSION_ENVIRON_KEY]
-        if isinstance(token, Exception):
-            raise token
-        return token
-    return read_token(db.engine)
+    """The data token alone (see current_tokens)."""
+    tokens = current_tokens()
+    return tokens.data if tokens else None
+
+
+def read_tokens(engine: Engine) -> Tokens | None:
+    """The tokens read on a connection of the reader's own (see TokenReader)."""
+    return _token_reader(engine).read()
 
 
 def read_token(engine: Engine) -> str | None:
-    """The token read on a connection of the reader's own (see TokenReader)."""
-    return _token_reader(engine).read()
+    """The data token alone, read as read_tokens does."""
+    tokens = read_tokens(engine)
+    return tokens.data if tokens else None
 
 
 class TokenReader:
@@ -140,7 +174,7 @@ class TokenReader:
             self._command_ok = psycopg.pq.ExecStatus.COMMAND_OK
         event.listen(engine, "engine_disposed", self.close_all)
 
-    def read(self) -> str | None:
+    def read(self) -> Tokens | None:
         held = self._take()
         try:
             row = self._execute(held[1])
@@ -160,7 +194,7 @@ class TokenReader:
                     ) from error
                 raise
         self._give_back(held)
-        return row[0] if row else None
+        return Tokens(*row) if row else None
 
     def _execute(self, dbapi_connection):
         if self._postgresql:
@@ -172,7 +206,9 @@ class TokenReader:
                 raise self._operational_error(
                     result.error_message.decode(errors="replace") or "no result"
                 )
-            return (result.get_value(0, 0).decode(),) if result.ntuples else None
+            if not result.ntuples:
+                return None
+            return (result.get_value(0, 0).decode(), result.get_value(0, 1).decode())
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(VERSION_QUERY)
@@ -274,6 +310,9 @@ def _note_statement_changes(state) -> None:
         return
     if state.execution_options.get(NOT_A_CHANGE):
         return
+    if state.execution_options.get(SEATS_ONLY):
+        state.session.info[_SEATS_CHANGED] = True
+        return
     table = getattr(statement, "table", None)
     name = getattr(table, "name", None)
     if name is None or name not in UNTRACKED_TABLES:
@@ -286,7 +325,10 @@ def _note_statement_changes(state) -> None:
 def _bump_before_commit(session: Session) -> None:
     # Commit flushes after this hook: flush now so the flush's changes are seen.
     session.flush()
+    seats_changed = session.info.pop(_SEATS_CHANGED, False)
     if not session.info.pop(_CHANGED, False):
+        if seats_changed:
+            bump_seats(session)
         return
     names_changed = session.info.pop(_NAMES_CHANGED, False)
     bump(session, names_changed=names_changed)
@@ -296,17 +338,39 @@ def _bump_before_commit(session: Session) -> None:
 def _forget_after_rollback(session: Session, previous_transaction) -> None:
     session.info.pop(_CHANGED, None)
     session.info.pop(_NAMES_CHANGED, None)
+    session.info.pop(_SEATS_CHANGED, None)
 
 
 def bump(session: Session, *, names_changed: bool = True) -> None:
-    """A new token for the public data (one upsert, so a missing row is created)."""
+    """New tokens for the public data, seats included (one upsert, so a missing row is
+    created)."""
     now = utcnow()
-    values = {"id": ROW_ID, "token": secrets.token_hex(16), "changed_at": now,
+    values = {"id": ROW_ID, "token": secrets.token_hex(16),
+              "seats_token": secrets.token_hex(16), "changed_at": now,
               "names_changed_at": now}  # fmt: skip
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(DataVersion).values(**values)
-    updates = {"token": stmt.excluded.token, "changed_at": stmt.excluded.changed_at}
+    stmt = _insert(session)(DataVersion).values(**values)
+    updates = {"token": stmt.excluded.token, "seats_token": stmt.excluded.seats_token,
+               "changed_at": stmt.excluded.changed_at}  # fmt: skip
     if names_changed:
         updates["names_changed_at"] = stmt.excluded.names_changed_at
     session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=updates))
+
+
+def bump_seats(session: Session) -> None:
+    """A new seats token only: a seat was taken or given back, nothing else changed. A
+    missing row is created with new tokens (as bump does)."""
+    now = utcnow()
+    stmt = _insert(session)(DataVersion).values(
+        id=ROW_ID, token=secrets.token_hex(16), seats_token=secrets.token_hex(16),
+        changed_at=now, names_changed_at=now,
+    )  # fmt: skip
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["id"], set_={"seats_token": stmt.excluded.seats_token}
+        )
+    )
+
+
+def _insert(session: Session):
+    dialect = session.get_bind().dialect.name
+    return postgresql_insert if dialect == "postgresql" else sqlite_insert

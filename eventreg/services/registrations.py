@@ -38,7 +38,7 @@ from ..models import (
     RegistrationStatus,
     utcnow,
 )
-from ..models.data_version import NOT_A_CHANGE
+from ..models.data_version import NOT_A_CHANGE, SEATS_ONLY
 from ..models.questions import insert_answers
 from ..models.registrations import ACTIVE_STATUSES, new_nonce
 from ..models.statuses import PUBLIC_EVENT_STATUSES
@@ -164,7 +164,7 @@ def _take_seat(event_id: int) -> bool:
             or_(Event.capacity.is_(None), Event.seats_taken < Event.capacity),
         )
         .values(seats_taken=Event.seats_taken + 1)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **{SEATS_ONLY: True})
     )
     return result.rowcount == 1
 
@@ -174,7 +174,7 @@ def _release_seat(event_id: int) -> None:
         update(Event)
         .where(Event.id == event_id, Event.seats_taken > 0)
         .values(seats_taken=Event.seats_taken - 1)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **{SEATS_ONLY: True})
     )
 
 
@@ -285,7 +285,7 @@ def register(
         return SignUp(existing, is_new=False)
 
     # A full event is not asked again: the UPDATE would change nothing, yet count as a change
-    # to the public data (every cached page built anew for each waiting-list sign-up).
+    # of the seats (cached pages built anew after each waiting-list sign-up).
     has_seat = not full and _take_seat_returning(event)
     registration = Registration(
         event=event,
@@ -378,7 +378,7 @@ def _signup_statements() -> SimpleNamespace:
         )
         .values(seats_taken=Event.seats_taken + 1)
         .returning(Event.seats_taken)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **{SEATS_ONLY: True})
     )
     return SimpleNamespace(
         lock_and_read=lock_and_read,
