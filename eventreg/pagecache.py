@@ -433,8 +433,16 @@ def _make_room_to_send(environ, size: int) -> None:
         pass
 
 
+_date_header = (0, "")  # (second, its HTTP date): formatted once a second, not per answer
+
+
 def _with_date(headers: list) -> list:
-    return [(k, http_date() if v is _DATE else v) for k, v in headers]
+    global _date_header
+    second = int(time.time())
+    if _date_header[0] != second:
+        _date_header = (second, http_date(second))  # one assignment: safe across threads
+    date = _date_header[1]
+    return [(k, date if v is _DATE else v) for k, v in headers]
 
 
 class CachedResponses:
@@ -503,8 +511,10 @@ class CachedResponses:
         variant = entry.variant(environ)
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
         if (if_none_match is not None and if_none_match == variant.etag) or (
-            # werkzeug's rules for the rest (lists, weak tags, *, If-Modified-Since)
-            not is_resource_modified(environ, variant.etag, last_modified=entry.last_modified)
+            # werkzeug's rules for the rest (lists, weak tags, *, If-Modified-Since); a
+            # request with neither header is not conditional (and parsing dates costs).
+            (if_none_match is not None or "HTTP_IF_MODIFIED_SINCE" in environ)
+            and not is_resource_modified(environ, variant.etag, last_modified=entry.last_modified)
         ):
             start_response("304 NOT MODIFIED", _with_date(variant.not_modified))
             return []

@@ -17,7 +17,7 @@ from eventreg import create_app
 from eventreg.extensions import cache, db, limiter
 from eventreg.models import Event
 from eventreg.models.data_version import TokenReader, bump, read_token, read_tokens
-from eventreg.pagecache import CachedResponses, _Reusable, cached_page
+from eventreg.pagecache import _DATE, CachedResponses, _Reusable, _with_date, cached_page
 from tests.factories import log_in, make_event, make_registration, make_theme, make_user
 from tests.test_page_cache import counting_queries
 
@@ -597,3 +597,16 @@ def test_a_large_kept_answer_gets_a_send_buffer_to_fit(app):
     assert status.startswith("200")
     assert len(page) < 16 * 1024
     assert page_socket.options == []
+
+
+def test_a_kept_answers_date_is_the_current_second(monkeypatch):
+    """The Date header of an answer the layer gives again is made when it is sent (once a
+    second, not per answer), never the one it was kept with."""
+    from werkzeug.http import http_date
+
+    monkeypatch.setattr(time, "time", lambda: 1_800_000_000.75)
+    headers = [("Content-Type", "text/html"), ("Date", _DATE)]
+    expected = [("Content-Type", "text/html"), ("Date", http_date(1_800_000_000))]
+    assert _with_date(headers) == expected
+    monkeypatch.setattr(time, "time", lambda: 1_800_000_001.1)
+    assert _with_date(headers)[1] == ("Date", http_date(1_800_000_001))
