@@ -154,14 +154,15 @@ def _cache_set(key: str, entry: dict, timeout: int) -> None:
         current_app.logger.warning("page cache unavailable", exc_info=True)
 
 
-def _entry(response: Response, seats: str | None = None) -> dict:
+def _entry(response: Response, seats: str | None = None, built: float = 0.0) -> dict:
     """What is stored of a response; for a page, also the seats token it was built under
-    and when (see _usable)."""
+    and when that token was read (see _usable): what the page shows is at least that new,
+    however long rendering took."""
     return {
         "body": response.get_data(),
         "headers": [(k, v) for k, v in response.headers.items() if k.lower() in KEPT_HEADERS],
         "seats": seats,
-        "built": time.time(),
+        "built": built,
     }
 
 
@@ -255,10 +256,13 @@ def cached_page(view):
         else:
             entry = _usable(_cache_get(key), tokens)
             if entry is None:
+                # Stamped before rendering: the tokens were read before this request began
+                # to build, so nothing it shows is older than now.
+                building_since = time.time()
                 response = _render_with_placeholder(view, args, kwargs)
                 if not _storable(response):
                     return _with_csrf_token(response)
-                entry = _entry(response, seats=tokens.seats)
+                entry = _entry(response, seats=tokens.seats, built=building_since)
                 _cache_set(key, entry, timeout=2 * seconds)
             personal = _is_personal(entry)
             etag = _page_etag(key, entry["seats"], visitors_token if personal else "")

@@ -228,7 +228,7 @@ def test_a_kept_page_is_served_with_seat_counts_at_most_the_lag_old(app, client,
     """A sign-up moves only the seats token: the layer answers the kept page (without
     Flask) while its seat counts are less than SEAT_COUNT_LAG_SECONDS old, as cached_page
     would, and goes to Flask for the new count after that. A feed (no seats) stays kept."""
-    start = time.time() // 3600 * 3600 + 1  # the start of a time step: no step is crossed
+    start = time.time() // 60 * 60 + 1  # a minute's start: no time step is crossed
     monkeypatch.setattr(time, "time", lambda: start)
     lag = app.config["SEAT_COUNT_LAG_SECONDS"]
     event = make_event(capacity=2)

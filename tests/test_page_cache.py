@@ -38,7 +38,7 @@ from tests.factories import (
 def clock(monkeypatch):
     """The page cache's clock (time.time), standing still at the start of a time step, so
     that no test crosses a step between two requests by chance; a test moves it by hand."""
-    now = [time.time() // 3600 * 3600 + 1]
+    now = [time.time() // 60 * 60 + 1]  # a minute's start: the steps (60 s, 1 h) too
     monkeypatch.setattr(time, "time", lambda: now[0])
     return now
 
@@ -122,6 +122,42 @@ def test_a_registration_gives_a_new_seats_token_and_keeps_the_data_token():
     db.session.commit()
     assert version_token() == first
     assert seats_token() not in (None, "", first_seats)
+
+
+def test_statements_marked_seats_only_set_the_seat_count_alone():
+    """SEATS_ONLY moves the seats token only: a statement so marked that set any other
+    column would hide that change from every cached page and feed. Every such statement a
+    sign-up, a cancellation with a promotion and the organiser's seat calls run is checked."""
+    from sqlalchemy.orm import Session
+
+    from eventreg.models.data_version import SEATS_ONLY
+    from eventreg.services import registrations
+
+    marked = []
+
+    def collect(state):
+        if state.execution_options.get(SEATS_ONLY):
+            marked.append(str(state.statement.compile(dialect=db.engine.dialect)))
+
+    event = make_event(capacity=1)
+    db.session.commit()
+    sa_event.listen(Session, "do_orm_execute", collect)
+    try:
+        seated = make_registration(event)
+        make_registration(event)  # waiting
+        db.session.commit()
+        registrations.cancel_registration(db.session.get(Registration, seated.id))
+        db.session.commit()
+        registrations.release_seat(event.id)
+        registrations.take_seat(event.id)
+        db.session.commit()
+    finally:
+        sa_event.remove(Session, "do_orm_execute", collect)
+    assert len(marked) >= 4
+    for sql in marked:
+        set_clause = re.search(r"\bSET (.*?) WHERE\b", sql, re.S)[1]
+        assert set_clause.startswith("seats_taken="), sql
+        assert set_clause.count("=") == 1, sql
 
 
 def test_a_change_with_the_seats_gives_new_tokens_for_both():
