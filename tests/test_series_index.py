@@ -99,11 +99,57 @@ def test_the_index_lists_public_series_only_coming_first(client, series_world):
     assert index_entries(html) == [
         ("series-coming", "Öppna samtal om hälsa"),  # the next part in 3 days
         ("series-coming", "Alfa: föreläsningar i vår"),  # in 10 days
-        ("series-earlier", "Arbetsmarknadsdagar"),  # then by title
-        ("series-earlier", "Bokcirkel förra året"),
+        ("series-earlier", "Arbetsmarknadsdagar"),  # then the latest first: 5 days ago
+        ("series-earlier", "Bokcirkel förra året"),  # 40 days ago
     ]
     for hidden in ("Hemlig planering", "Tom serie", "Utkast 1", "Alfa utkast"):
         assert hidden not in html
+
+
+def noon(days: int) -> datetime:
+    """Noon UTC `days` from today: the same date in Stockholm, whatever the hour now."""
+    return utcnow().replace(hour=12, minute=0, second=0, microsecond=0) + timedelta(days=days)
+
+
+def test_earlier_series_come_by_their_last_event_the_latest_first(app, client):
+    organisation = make_organisation(name="Region Halland", slug="region")
+    held = {"Ankor och änder": 300, "Bokcirkel": 2, "Cykelkurs": 30, "Dansafton": 30,
+            "Eldsjälar": 90}  # title: days since its last event  # fmt: skip
+    series = {}
+    for title, days_ago in held.items():
+        series[title] = make_series(organisation, title=title)
+        make_event(organisation=organisation, series=series[title], start_dt=noon(-days_ago - 100))
+        make_event(organisation=organisation, series=series[title], start_dt=noon(-days_ago))
+    # Later parts that were not held: cancelled (past and coming) and a draft.
+    for days, status in ((-1, "cancelled"), (9, "cancelled"), (-1, "draft")):
+        make_event(organisation=organisation, series=series["Eldsjälar"], start_dt=noon(days),
+                   status=status)  # fmt: skip
+    # A series with only a cancelled part is public, but none of it was held: it comes last.
+    cancelled = make_series(organisation, title="Aaa inställt")
+    make_event(organisation=organisation, series=cancelled, start_dt=noon(-3), status="cancelled")
+    coming = make_series(organisation, title="Öppet hus")
+    make_event(organisation=organisation, series=coming, start_dt=noon(-1))
+    make_event(organisation=organisation, series=coming, start_dt=noon(6))
+    db.session.commit()
+    html = client.get("/serier/?lang=en").get_data(as_text=True)
+    assert index_entries(html) == [
+        ("series-coming", "Öppet hus"),
+        ("series-earlier", "Bokcirkel"),  # 2 days ago
+        ("series-earlier", "Cykelkurs"),  # 30 days ago, and by title among equals
+        ("series-earlier", "Dansafton"),  # 30 days ago
+        ("series-earlier", "Eldsjälar"),  # 90 days ago: its later parts were not held
+        ("series-earlier", "Ankor och änder"),  # 300 days ago
+        ("series-earlier", "Aaa inställt"),  # none held
+    ]
+    for title, days_ago in held.items():
+        entry = re.search(rf"<h3><a [^>]*>{title}</a></h3>(.*?)</li>", html, re.S).group(1)
+        moment = re.search(r'Last event: <time datetime="([^"]+)">([^<]+)</time>', entry)
+        assert datetime.fromisoformat(moment.group(1)) == noon(-days_ago), title
+        with app.test_request_context("/?lang=en"):
+            assert moment.group(2) == format_date(noon(-days_ago), DATE_FORMAT), title
+    for title in ("Aaa inställt", "Öppet hus"):
+        entry = re.search(rf"<h3><a [^>]*>{title}</a></h3>(.*?)</li>", html, re.S).group(1)
+        assert "Last event" not in entry, title
 
 
 def test_an_entry_names_the_organisation_counts_coming_events_and_dates_the_next(

@@ -247,28 +247,44 @@ class SeriesSummary:
     series: EventSeries  # with its organisation loaded
     coming: int  # published events that have not ended
     next_start_dt: datetime | None  # the start of the first of them
+    last_start_dt: datetime | None = None  # the start of the latest published one that ended
 
 
 def public_series_index(now: datetime | None = None) -> list[SeriesSummary]:
     """Every public series with its coming events counted: series with coming events
-    first, the next one soonest, then the rest; by title within each. Coming is what the
-    theme list counts: published (not cancelled) and not yet ended. Two queries, however
-    many series: the series with their counts, then their organisations."""
+    first, the next one soonest (then by title); then the rest, the one whose last event
+    was most recent first (then by title), those with no event held (only cancelled ones)
+    last. Coming is what the theme list counts: published (not cancelled) and not yet
+    ended; held is published and ended. Two queries, however many series: the series with
+    their counts and dates, then their organisations."""
     now = now or utcnow()
-    coming = (
-        (Event.series_id == EventSeries.id)
-        & (Event.status == EventStatus.PUBLISHED)
-        & (Event.end_dt > now)
-    )
+    published = (Event.series_id == EventSeries.id) & (Event.status == EventStatus.PUBLISHED)
+    coming = published & (Event.end_dt > now)
     count = select(func.count()).where(coming).correlate(EventSeries).scalar_subquery()
     first = select(func.min(Event.start_dt)).where(coming).correlate(EventSeries)
-    rows = db.session.execute(public_series_stmt().add_columns(count, first.scalar_subquery()))
+    last = select(func.max(Event.start_dt)).where(published & (Event.end_dt <= now))
+    rows = db.session.execute(public_series_stmt().add_columns(
+        count, first.scalar_subquery(), last.correlate(EventSeries).scalar_subquery()
+    ))  # fmt: skip
     summaries = [
-        SeriesSummary(series, number or 0, _aware(next_start).astimezone(UTC) if number else None)
-        for series, number, next_start in rows
+        SeriesSummary(
+            series,
+            number or 0,
+            _aware(next_start).astimezone(UTC) if number else None,
+            _aware(last_start).astimezone(UTC) if last_start is not None else None,
+        )
+        for series, number, next_start, last_start in rows
     ]
+
+    def order(summary: SeriesSummary) -> tuple:
+        if summary.coming:
+            return (0, summary.next_start_dt.timestamp())
+        if summary.last_start_dt is not None:
+            return (1, -summary.last_start_dt.timestamp())  # the most recent first
+        return (2, 0.0)
+
     # Stable: the query's order by title stays within each group and among equal dates.
-    return sorted(summaries, key=lambda s: (not s.coming, s.next_start_dt or now))
+    return sorted(summaries, key=order)
 
 
 def public_series_rows() -> list[tuple[str, str, datetime]]:
