@@ -64,6 +64,7 @@ KINDS = {
         "emails/promotion",
         ics_method="PUBLISH",
         with_check_in_qr=True,
+        with_answers=True,
     ),
     # The calendar update takes the event out of the calendar the confirmation put it in.
     "cancellation": AttendeeEmail(
@@ -176,10 +177,10 @@ def _queue(
 
 
 def own_answers(registration: Registration) -> list[tuple[RegistrationQuestion, str | None]]:
-    """The person's answers to the event's questions as the confirmation and waiting-list
-    emails repeat them, read when the email is rendered (one query), in the language of the
-    moment: each question with its answer in words, a choice as the choice's words, yes/no
-    as Ja/Nej or Yes/No.
+    """The person's answers to the event's questions as the confirmation, waiting-list and
+    promotion emails repeat them, read when the email is rendered (one query), in the
+    language of the moment: each question with its answer in words, a choice as the
+    choice's words, yes/no as Ja/Nej or Yes/No.
 
     A typed answer (a text question) is None: the email says it is on the registration page
     instead of repeating it. Whoever fills in the form chooses the address, so text typed
