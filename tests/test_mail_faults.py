@@ -176,7 +176,12 @@ def test_an_unwritable_outbox_folder_puts_the_email_back_with_backoff(
     assert sorted(p.name for p in fixed.iterdir()) == [mail_sender.eml_filename(e) for e in emails]
 
 
-def test_a_message_that_cannot_be_built_goes_back_to_pending_and_the_rest_still_go(app):
+def test_a_message_that_cannot_be_built_goes_back_to_pending_and_the_rest_still_go(
+    app, tmp_path, monkeypatch
+):
+    # A folder of its own: ids start again in every test, so another test's file of the same
+    # name may be in the shared one.
+    monkeypatch.setitem(app.config, "OUTBOX_DIR", str(tmp_path))
     broken, fine = queue_emails(2)
     # A header that cannot be written (it would add a header of its own).
     render(broken, store=True).subject = "Confirmed\r\nBcc: someone@example.se"
