@@ -464,7 +464,8 @@ class CachedResponses:
     only a response cached_page or cached_feed marked as the cached one for everyone (200, no
     cookie set, no rate limit applied, and no form: a page with a form holds each visitor's
     own CSRF token, so it is never stored here). It is served only while the data
-    version it was built from is current and in the same time step (PAGE_CACHE_SECONDS /
+    token it was built from is current, its seat counts (a page's) are current or less than
+    SEAT_COUNT_LAG_SECONDS old, and in the same time step (PAGE_CACHE_SECONDS /
     FEED_WINDOW_STEP_SECONDS), so it is never older than what cached_page would serve.
     Otherwise the request goes to Flask as before, with the version already read.
 
