@@ -3,6 +3,8 @@ most twenty, the event's time kept as the span), the organiser's sessions page, 
 in every calendar, check-in and attendance per session, statistics that count a course once,
 and a migration that leaves existing events as they were."""
 
+import csv
+import io
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -26,9 +28,10 @@ from eventreg.models import (
 )
 from eventreg.models.data_version import current_token
 from eventreg.models.types import LOCAL_TZ, utc_to_local
-from eventreg.services import attendees, sessions, statistics
+from eventreg.services import attendees, questions, sessions, statistics
 from eventreg.services import events as event_service
 from eventreg.services import registrations as registration_service
+from eventreg.services.questions import QuestionData
 from eventreg.services.sessions import SessionData, SessionRuleError
 from eventreg.tokens import feed_token, manage_token
 from tests.factories import (
@@ -40,6 +43,7 @@ from tests.factories import (
     make_user,
     registration_form,
 )
+from tests.test_page_cache import counting_queries
 
 PAYLOAD = "<img src=x onerror=alert(1)>"
 
@@ -585,6 +589,96 @@ def test_statistics_count_a_course_once_and_show_attendance_per_session(client, 
     assert [count for _session, count in sessions.attendance_per_session(course)] == [1, 1, 1]
     overview = client.get(f"/arrangor/evenemang/{course.id}").get_data(as_text=True)
     assert "Närvaro per tillfälle" in overview
+
+
+# --- the CSV export ----------------------------------------------------------------------------
+
+# The export's headings before courses, in Swedish (the pages' default language).
+EXPORT_HEADINGS = [
+    "Status", "Namn", "E-postadress", "Organisation", "Sektor", "Kommun", "Specialkost",
+    "Behov av tillgänglighetsanpassning", "Tolkning", "Incheckningskod", "Anmäld", "Incheckad",
+]  # fmt: skip
+
+
+def export(client, event: Event) -> list[list[str]]:
+    response = client.get(f"/arrangor/evenemang/{event.id}/anmalningar.csv")
+    assert response.status_code == 200
+    return list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
+
+
+def session_heading(session: EventSession) -> str:
+    return f"Tillfälle {session.position} ({utc_to_local(session.start_dt):%Y-%m-%d %H:%M})"
+
+
+def test_the_export_has_a_column_per_session_saying_who_was_checked_in(client, organiser):
+    course = make_course(3, organisation=organiser.organisations[0])
+    questions.add_question(course, QuestionData("text", "Något vi ska ta upp?"), None)
+    first, second, third = course.sessions
+    both = make_registration(course, name="Amal Yusuf")
+    middle = make_registration(course, name="Bo Ek")
+    make_registration(course, name="Cecilia Nilsson")  # came to none
+    for person, session in ((both, first), (both, third), (middle, second)):
+        sessions.check_in_at_session(person, session, organiser, anyway=True)
+    db.session.commit()
+    rows = export(client, course)
+    # The sessions after the export's own columns, the event's own questions last.
+    assert rows[0] == EXPORT_HEADINGS + [session_heading(s) for s in course.sessions] + [
+        "Något vi ska ta upp?"
+    ]
+    came = {row[1]: row[12:15] for row in rows[1:]}
+    assert came == {"Amal Yusuf": ["Ja", "", "Ja"], "Bo Ek": ["", "Ja", ""],
+                    "Cecilia Nilsson": ["", "", ""]}  # fmt: skip
+
+
+def test_the_export_of_an_event_without_sessions_is_as_before(client, organiser):
+    event = make_event(organisation=organiser.organisations[0])
+    person = make_registration(event, name="Amal Yusuf")
+    db.session.commit()
+    attendees.check_in(person, organiser, anyway=True)
+    db.session.commit()
+    response = client.get(f"/arrangor/evenemang/{event.id}/anmalningar.csv")
+    rows = export(client, event)
+    assert rows[0] == EXPORT_HEADINGS
+    assert [len(row) for row in rows] == [12, 12]
+    with client.application.test_request_context("/?lang=sv"):
+        before = attendees.registrations_csv(attendees.registrations_by_status(event)["confirmed"])
+    assert response.data == before  # byte for byte the export without the session columns
+
+
+def test_the_export_reads_attendance_in_one_query_however_many_people_and_sessions(
+    client, organiser
+):
+    def queries_for(sessions_count: int, people: int) -> int:
+        course = make_course(sessions_count, organisation=organiser.organisations[0])
+        for _ in range(people):
+            person = make_registration(course)
+            for session in course.sessions:
+                sessions.check_in_at_session(person, session, organiser, anyway=True)
+        db.session.commit()
+        db.session.expire_all()
+        with counting_queries() as statements:
+            rows = export(client, course)
+        assert len(rows) == people + 1
+        everyone_came = [["Ja"] * sessions_count] * people
+        assert [row[12 : 12 + sessions_count] for row in rows[1:]] == everyone_came
+        return len(statements)
+
+    assert queries_for(2, 1) == queries_for(4, 6)
+
+
+def test_session_headings_are_stockholm_time_in_summer_and_winter(client, organiser):
+    year = utcnow().year + 1  # a January and a July to come, six months apart
+    winter = datetime(year, 1, 14, 12, tzinfo=UTC)
+    summer = datetime(year, 7, 8, 12, tzinfo=UTC)
+    course = make_event(organisation=organiser.organisations[0], start_dt=winter,
+                        end_dt=winter + timedelta(hours=3))  # fmt: skip
+    sessions.add_session(course, SessionData(start_dt=summer, end_dt=summer + timedelta(hours=3)),
+                         None)  # fmt: skip
+    db.session.commit()
+    assert export(client, course)[0][12:] == [
+        f"Tillfälle 1 ({year}-01-14 13:00)",  # CET, UTC+1
+        f"Tillfälle 2 ({year}-07-08 14:00)",  # CEST, UTC+2
+    ]
 
 
 # --- the migration -----------------------------------------------------------------------------

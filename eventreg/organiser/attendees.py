@@ -283,7 +283,7 @@ def export_registrations(event_id: int):
     asked = questions.questions_of(event)
     answers = questions.answers_by_registration(rows) if asked else {}
     return Response(
-        attendees.registrations_csv(rows, asked, answers),
+        attendees.registrations_csv(rows, asked, answers, event.sessions),
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="{filename}"',

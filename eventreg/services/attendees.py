@@ -11,7 +11,7 @@ import csv
 import io
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -28,7 +28,16 @@ from ..mail.notifications import (
     queue_organiser_message,
     queue_registration_email,
 )
-from ..models import Event, Registration, RegistrationState, RegistrationStatus, User, utcnow
+from ..models import (
+    Event,
+    EventSession,
+    Registration,
+    RegistrationState,
+    RegistrationStatus,
+    SessionAttendance,
+    User,
+    utcnow,
+)
 from ..models.questions import RegistrationQuestion
 from ..models.registrations import ACTIVE_STATUSES
 from ..models.types import utc_to_local
@@ -535,6 +544,25 @@ def _local_text(value: datetime | None) -> str:
     return utc_to_local(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
+def _session_heading(session: EventSession) -> str:
+    """Its number and Stockholm start, as "Session 2 (2026-03-11 13:00)": the number alone
+    is ambiguous once a session moves."""
+    return f"{_('Session %(number)d', number=session.position)} ({_local_text(session.start_dt)})"
+
+
+def _session_check_ins(sessions: Sequence[EventSession]) -> set[tuple[int, int]]:
+    """(registration id, session id) of every check-in at these sessions: one query for the
+    whole export, by the session index, however many people and sessions."""
+    if not sessions:
+        return set()
+    rows = db.session.execute(
+        select(SessionAttendance.registration_id, SessionAttendance.session_id).where(
+            SessionAttendance.session_id.in_([session.id for session in sessions])
+        )
+    )
+    return {(registration_id, session_id) for registration_id, session_id in rows}
+
+
 def _word(vocabulary: dict, code: str | None) -> str:
     """A code as its word in the current language; a code no longer known stays as it is."""
     return str(vocabulary.get(code, code)) if code else ""
@@ -544,9 +572,11 @@ def registrations_csv(
     registrations: list[Registration],
     questions: list[RegistrationQuestion] = (),
     answers: dict[int, dict[int, str]] | None = None,
+    sessions: Sequence[EventSession] = (),
 ) -> bytes:
     """The list as CSV for Excel in the current language: statuses, sectors, municipalities
-    and languages as words, not codes; then a column per question of the event's own
+    and languages as words, not codes; for a course a column per session (its number and
+    start) saying who was checked in at it; then a column per question of the event's own
     (`answers` by registration id and question id, as services.questions gives them).
     UTF-8 with a byte-order mark (so å, ä, ö open correctly), semicolons (Swedish Excel's
     list separator), Stockholm times written year-month-day (which Excel reads as a date in
@@ -556,8 +586,13 @@ def registrations_csv(
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow([header for _name, header in columns]
+                    + [spreadsheet_safe(_session_heading(session)) for session in sessions]
                     + [spreadsheet_safe(question.label) for question in questions])
     answers = answers or {}
+    checked_in = _session_check_ins(sessions)
+    # "Yes" or empty, as "Checked in at" is empty for who has not come: "No" would say
+    # a person missed a session that has not been held yet.
+    came = spreadsheet_safe(_("Yes"))
     for r in registrations:
         row = {
             "status": _word(vocab.REGISTRATION_STATUSES, r.status),
@@ -576,6 +611,7 @@ def registrations_csv(
         given = answers.get(r.id, {})
         writer.writerow(
             [spreadsheet_safe(row[name]) for name, _header in columns]
+            + [came if (r.id, session.id) in checked_in else "" for session in sessions]
             + [spreadsheet_safe(answer_text(q, given.get(q.id))) for q in questions]
         )
     return ("\ufeff" + out.getvalue()).encode("utf-8")
