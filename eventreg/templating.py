@@ -101,6 +101,14 @@ def in_text(part: TextPart) -> Markup:
     return Markup("<span%s>%s</span>") % (attrs, part.text)
 
 
+def event_title(event, language: str | None = None) -> TextPart:
+    """The event's title in `language` (by default the current one: an email's is its
+    recipient's) when the event is translated into it, else the Swedish title, marked as
+    Swedish: for emails, whose recipient may not read Swedish; pages choose their text with
+    `event_text` (?las= may ask for another version)."""
+    return event_text(event, language or current_language()).title
+
+
 def map_url(event) -> str | None:
     """A map search for the event's address, or None for an event without one."""
     if event.is_online or not event.address.strip():

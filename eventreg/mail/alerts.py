@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from .. import vocab
 from ..feeds import ical
 from ..models import AlertSubscription, Event, OutboxEmail
-from ..templating import event_organisers, event_when
+from ..templating import event_organisers, event_title, event_when
 from ..tokens import alert_confirm_token, alert_unsubscribe_token
 from .links import absolute_url
 from .messages import format_recipient
@@ -48,8 +48,11 @@ def unsubscribe_headers(url: str) -> dict[str, str]:
 
 
 def _event_context(event: Event) -> dict:
+    """What an alert says of an event, in the current (the subscriber's) language."""
     return {
         "event": event,
+        # In the subscriber's language when the event is translated into it, else Swedish.
+        "title": event_title(event),
         "when": event_when(event.start_dt, event.end_dt),
         "where": ical.event_location(event, for_registrant=False),
         "meeting_link": ical.meeting_link(event, for_registrant=False),
@@ -101,14 +104,15 @@ def queue_event_alert(subscription: AlertSubscription, event: Event) -> OutboxEm
     """One new event, to a subscriber who wants to know at once."""
     with force_locale(subscription.locale):
         url = unsubscribe_url(subscription)
+        context = _event_context(event)
         return _queue(
             subscription,
             EVENT_KIND,
-            _("New event: %(title)s", title=event.title),
+            _("New event: %(title)s", title=context["title"].text),
             "emails/alert_event",
             headers=unsubscribe_headers(url),
             unsubscribe_url=url,
-            **_event_context(event),
+            **context,
         )
 
 

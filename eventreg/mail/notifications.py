@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..feeds import ical
 from ..models import OutboxEmail, Registration
 from ..models.questions import RegistrationQuestion, answered_questions
-from ..templating import answer_text, event_organisers, event_when
+from ..templating import answer_text, event_organisers, event_title, event_when
 from .links import base_url, check_in_url, registration_links
 from .messages import format_recipient, qr_content_id, qr_pixel_size
 from .outbox import enqueue
@@ -201,8 +201,10 @@ def event_calendar_bytes(registration: Registration, method: str = "PUBLISH") ->
     """The event as a calendar file, in the attendee's language, with the feeds' UID; with
     the meeting link for someone with a seat and the alarm the attendee chose."""
     event = registration.event
+    # Named by the title the event in it has (ical.shown_text: in the attendee's language).
+    name = event_title(event, registration.locale).text
     calendar = ical.build_calendar(
-        [event], base_url=base_url(), name=event.title, method=method, locale=registration.locale,
+        [event], base_url=base_url(), name=name, method=method, locale=registration.locale,
         for_registrant=registration.is_confirmed,
         alarms={event.id: registration.calendar_alarm_minutes},
     )
@@ -235,10 +237,13 @@ def render(email: OutboxEmail, *, store: bool = False) -> OutboxEmail:
         qr_content = check_in_url(event, registration.check_in_code)
         check_in_qr = {"cid": qr_content_id(email.message_id), "size": qr_pixel_size(qr_content)}
     with force_locale(email.locale or registration.locale):
+        # In the attendee's language when the event is translated into it, else Swedish.
+        title = event_title(event)
         context = {
             "kind": email.kind,
             "registration": registration,
             "event": event,
+            "title": title,
             "when": event_when(event.start_dt, event.end_dt),
             # The meeting link of an online or hybrid event: only to those with a seat,
             # unless the organiser made it public.
@@ -253,7 +258,7 @@ def render(email: OutboxEmail, *, store: bool = False) -> OutboxEmail:
             **registration_links(registration),
             **params,
         }
-        subject = spec.subject(event.title, params)[:300]
+        subject = spec.subject(title.text, params)[:300]
         text = render_template(f"{spec.template}.txt", **context)
         html = render_template(f"{spec.template}.html", subject=subject, **context)
     ics = event_calendar_bytes(registration, email.ics_method) if email.ics_method else None

@@ -20,6 +20,7 @@ from ..mail.links import absolute_url
 from ..mail.messages import format_recipient
 from ..mail.outbox import enqueue
 from ..models import Event, Organisation, OutboxEmail, User
+from ..models.translations import event_text
 from ..templating import event_organisers, event_when
 
 
@@ -33,6 +34,9 @@ def render_organiser_message_sample(event: Event, subject: str, body: str) -> tu
         # The templates take the email's language from the registration.
         "registration": SimpleNamespace(locale=current_language()),
         "event": event,
+        # The title the organiser wrote, as before: each person registered gets it in their
+        # own language where the event is translated into it (mail.notifications.render).
+        "title": event_text(event).title,
         "when": event_when(event.start_dt, event.end_dt),
         "where": ical.event_location(event, for_registrant=True),
         # The organiser sees the message as someone with a seat gets it.
