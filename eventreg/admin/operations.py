@@ -9,7 +9,6 @@ from sqlalchemy import delete, func, select, union_all
 
 from ..extensions import db
 from ..models import (
-    AuditEntry,
     Event,
     Membership,
     Organisation,
@@ -22,7 +21,7 @@ from ..models import (
 from ..models.events import arranged_by
 from ..models.types import max_length
 from ..models.users import normalise_email
-from ..services.audit import diff
+from ..services.audit import diff, log_change
 from ..services.errors import RuleError
 from ..text import is_https_url, slugify
 
@@ -34,11 +33,6 @@ class AdminRuleError(RuleError):
 THEME_FIELDS = ("slug", "name_sv", "name_en", "description_sv", "description_en", "position")
 RESOURCE_FIELDS = ("kind", "title", "url", "description", "language", "position")
 ORGANISATION_FIELDS = ("slug", "name", "website", "contact_email")
-
-
-def _log(action: str, label: str, user: User, changes: dict[str, Any]) -> None:
-    db.session.add(AuditEntry(action=action, label=label[:300], user_id=user.id, changes=changes))
-    db.session.flush()
 
 
 def _save(obj, names: tuple[str, ...], values: dict[str, Any]) -> dict:
@@ -78,7 +72,8 @@ def save_theme(theme: Theme | None, values: dict[str, Any], user: User) -> Theme
     changes = _save(theme, THEME_FIELDS, values)
     db.session.add(theme)
     if changes:
-        _log("admin.theme." + ("create" if created else "update"), theme.name_sv, user, changes)
+        action = "admin.theme." + ("create" if created else "update")
+        log_change(action, theme.name_sv, user, changes)
     return theme
 
 
@@ -98,7 +93,7 @@ def _next_theme_position() -> int:
 def delete_theme(theme: Theme, user: User) -> None:
     """Remove a theme; events keep their other themes and resources go with it."""
     db.session.execute(delete(event_theme).where(event_theme.c.theme_id == theme.id))
-    _log("admin.theme.delete", theme.name_sv, user, {"slug": [theme.slug, None]})
+    log_change("admin.theme.delete", theme.name_sv, user, {"slug": [theme.slug, None]})
     db.session.delete(theme)
     db.session.flush()
 
@@ -114,12 +109,13 @@ def save_resource(
     changes = _save(resource, RESOURCE_FIELDS, {**values, "position": values.get("position") or 0})
     db.session.add(resource)
     if changes:
-        _log("admin.resource." + ("create" if created else "update"), resource.title, user, changes)
+        action = "admin.resource." + ("create" if created else "update")
+        log_change(action, resource.title, user, changes)
     return resource
 
 
 def delete_resource(resource: Resource, user: User) -> None:
-    _log("admin.resource.delete", resource.title, user, {"url": [resource.url, None]})
+    log_change("admin.resource.delete", resource.title, user, {"url": [resource.url, None]})
     db.session.delete(resource)
     db.session.flush()
 
@@ -138,7 +134,7 @@ def save_organisation(
     db.session.add(organisation)
     if changes:
         action = "admin.organisation." + ("create" if created else "update")
-        _log(action, organisation.name, user, changes)
+        log_change(action, organisation.name, user, changes)
     return organisation
 
 
@@ -163,7 +159,8 @@ def delete_organisation(organisation: Organisation, user: User) -> None:
     if has_events:
         raise AdminRuleError(_("The organisation has events, so it cannot be removed."))
     db.session.execute(delete(Membership).where(Membership.organisation_id == organisation.id))
-    _log("admin.organisation.delete", organisation.name, user, {"slug": [organisation.slug, None]})
+    changes = {"slug": [organisation.slug, None]}
+    log_change("admin.organisation.delete", organisation.name, user, changes)
     db.session.delete(organisation)
     db.session.flush()
 
@@ -213,7 +210,8 @@ def save_user(
     if values.get("password") and not created:
         changes["password"] = ["…", "…"]
     if changes:
-        _log("admin.user." + ("create" if created else "update"), account.email, acting, changes)
+        action = "admin.user." + ("create" if created else "update")
+        log_change(action, account.email, acting, changes)
     return account
 
 

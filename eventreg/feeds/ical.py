@@ -108,9 +108,15 @@ def event_location(event: Event, *, for_registrant: bool = False) -> str:
         return meeting_link(event, for_registrant=for_registrant) or str(
             MUNICIPALITIES["online"]
         )
-    parts = [event.venue_name, event.address]
-    municipality = str(MUNICIPALITIES.get(event.municipality, ""))
-    if event.municipality != "elsewhere" and municipality not in event.address:
+    return _place_text(event.venue_name, event.address, event.municipality)
+
+
+def _place_text(venue_name: str, address: str, municipality_code: str) -> str:
+    """A place one goes to as "venue, address, municipality": empty parts are left out, and
+    so is the municipality when the address names it already or it is "elsewhere"."""
+    parts = [venue_name, address]
+    municipality = str(MUNICIPALITIES.get(municipality_code, ""))
+    if municipality_code != "elsewhere" and municipality not in address:
         parts.append(municipality)
     return ", ".join(part.strip() for part in parts if part and part.strip())
 
@@ -271,11 +277,9 @@ def session_location(event: Event, session: EventSession, *, for_registrant: boo
     municipality_code = session.municipality or event.municipality
     if not session.has_own_place or municipality_code == "online":
         return event_location(event, for_registrant=for_registrant)
-    parts = [session.venue_name or event.venue_name, session.address or event.address]
-    municipality = str(MUNICIPALITIES.get(municipality_code, ""))
-    if municipality_code != "elsewhere" and municipality not in parts[1]:
-        parts.append(municipality)
-    return ", ".join(part.strip() for part in parts if part and part.strip())
+    return _place_text(
+        session.venue_name or event.venue_name, session.address or event.address, municipality_code
+    )
 
 
 def session_title(event: Event, session: EventSession) -> str:

@@ -29,6 +29,7 @@ from ..models import (
     utcnow,
 )
 from ..models.audit import AuditEntry
+from ..models.types import max_length
 from .catalogue import local_midnight_utc
 
 # What each action is called on the audit pages.
@@ -95,6 +96,9 @@ ANSWERS_CHANGED_KEY = "registration_answers_changed"
 
 _actor: ContextVar[User | None] = ContextVar("audit_actor", default=None)
 
+# The longest label the log keeps; longer ones are cut.
+MAX_LABEL_LENGTH = max_length(AuditEntry.label)
+
 
 def json_value(value: Any) -> Any:
     """A value as the log stores it: datetimes as ISO strings, collections as lists."""
@@ -126,11 +130,34 @@ def record_event_change(
         action=action,
         user_id=user.id if user is not None else None,
         event_id=event.id,
-        label=event.title[:300],
+        label=event.title[:MAX_LABEL_LENGTH],
         changes=dict(changes or {}),
     )
     db.session.add(entry)
     db.session.flush()
+    return entry
+
+
+def log_change(
+    action: str,
+    label: str,
+    user: User | None,
+    changes: dict[str, Any],
+    *,
+    flush: bool = True,
+) -> AuditEntry:
+    """Log a change to something other than an event or a registration (a theme, a series,
+    an organisation…): `label` names it, cut to what the log keeps; `user` is None for the
+    system. Flushes unless told not to; the caller commits with the change itself."""
+    entry = AuditEntry(
+        action=action,
+        label=label[:MAX_LABEL_LENGTH],
+        user_id=user.id if user is not None else None,
+        changes=changes,
+    )
+    db.session.add(entry)
+    if flush:
+        db.session.flush()
     return entry
 
 

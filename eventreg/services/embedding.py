@@ -12,8 +12,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import AuditEntry, EmbedOrigin, Organisation, User
+from ..models import EmbedOrigin, Organisation, User
 from ..models.types import max_length
+from .audit import log_change
 from .catalogue import searchable
 from .errors import RuleError
 
@@ -92,22 +93,16 @@ def add_origin(organisation: Organisation, text: str, user: User) -> EmbedOrigin
         raise OriginError(_("This web site is already in the list."))
     allowed = EmbedOrigin(organisation=organisation, origin=origin)
     db.session.add(allowed)
-    _log("admin.embed_origin.add", organisation, user, {"origin": [None, origin]})
-    db.session.flush()
+    log_change("admin.embed_origin.add", organisation.name, user, {"origin": [None, origin]})
     return allowed
 
 
 def remove_origin(allowed: EmbedOrigin, user: User) -> None:
     changes = {"origin": [allowed.origin, None]}
-    _log("admin.embed_origin.remove", allowed.organisation, user, changes)
+    # Not flushed here: the entry goes to the database with the deletion.
+    log_change("admin.embed_origin.remove", allowed.organisation.name, user, changes, flush=False)
     db.session.delete(allowed)
     db.session.flush()
-
-
-def _log(action: str, organisation: Organisation, user: User, changes: dict) -> None:
-    db.session.add(
-        AuditEntry(action=action, label=organisation.name[:300], user_id=user.id, changes=changes)
-    )
 
 
 def frame_ancestors(organisation_slugs: tuple[str, ...] = ()) -> list[str]:

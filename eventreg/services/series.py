@@ -16,7 +16,7 @@ from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import AuditEntry, Event, EventSeries, Organisation, User, utcnow
+from ..models import Event, EventSeries, Organisation, User, utcnow
 from ..models.statuses import PUBLIC_EVENT_STATUSES, EventStatus
 from ..models.types import MAX_ROW_ID, max_length
 from ..text import is_one_line, normalise_newlines, slugify
@@ -76,13 +76,6 @@ def _values(series: EventSeries) -> dict:
     return {name: getattr(series, name) for name in FIELDS}
 
 
-def _log(action: str, series: EventSeries, user: User | None, changes: dict) -> None:
-    db.session.add(AuditEntry(action=action, label=series.title[:300],
-                              user_id=user.id if user is not None else None,
-                              changes=changes))  # fmt: skip
-    db.session.flush()
-
-
 def _apply(series: EventSeries, data: SeriesData) -> None:
     series.title = data.title.strip()
     series.slug = slugify(series.title)
@@ -96,7 +89,7 @@ def create_series(data: SeriesData, user: User | None) -> EventSeries:
     _apply(series, data)
     db.session.add(series)
     db.session.flush()
-    _log("series.create", series, user, audit.diff({}, _values(series)))
+    audit.log_change("series.create", series.title, user, audit.diff({}, _values(series)))
     return series
 
 
@@ -113,7 +106,7 @@ def update_series(series: EventSeries, data: SeriesData, user: User | None) -> d
     changes = audit.diff(before, _values(series))
     if changes:
         series.updated_at = utcnow()
-        _log("series.update", series, user, changes)
+        audit.log_change("series.update", series.title, user, changes)
     return changes
 
 
@@ -127,8 +120,8 @@ def delete_series(series: EventSeries, user: User | None) -> int:
         registration_service.lock_event(event.id)
         event.series = None
         audit.record_event_change(event, "event.update", user, {"series_id": [series.id, None]})
-    _log("series.delete", series, user, {"title": [series.title, None],
-                                         "events": [len(events), 0]})  # fmt: skip
+    audit.log_change("series.delete", series.title, user,
+                     {"title": [series.title, None], "events": [len(events), 0]})
     db.session.delete(series)
     db.session.flush()
     return len(events)

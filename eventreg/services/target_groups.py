@@ -9,11 +9,11 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import AuditEntry, TargetGroup, User, event_target_group
+from ..models import TargetGroup, User, event_target_group
 from ..models.target_groups import SEED_TARGET_GROUPS
 from ..models.types import max_length
 from ..text import slugify
-from .audit import diff
+from .audit import diff, log_change
 from .errors import RuleError
 
 FIELDS = ("slug", "name_sv", "name_en", "position")
@@ -21,13 +21,6 @@ FIELDS = ("slug", "name_sv", "name_en", "position")
 
 class TargetGroupRuleError(RuleError):
     """A change the rules do not allow; `field` names the form field to mark, if any."""
-
-
-def _log(action: str, group: TargetGroup, user: User, changes: dict[str, Any]) -> None:
-    db.session.add(
-        AuditEntry(action=action, label=group.name_sv[:300], user_id=user.id, changes=changes)
-    )
-    db.session.flush()
 
 
 def free_slug(name: str, group: TargetGroup | None = None) -> str:
@@ -67,7 +60,8 @@ def save_target_group(group: TargetGroup | None, values: dict[str, Any], user: U
     db.session.flush()
     changes = diff(before, {name: getattr(group, name) for name in FIELDS})
     if changes:
-        _log("admin.target_group." + ("create" if created else "update"), group, user, changes)
+        action = "admin.target_group." + ("create" if created else "update")
+        log_change(action, group.name_sv, user, changes)
     return group
 
 
@@ -92,7 +86,7 @@ def delete_target_group(group: TargetGroup, user: User) -> None:
     db.session.execute(
         event_target_group.delete().where(event_target_group.c.target_group_id == group.id)
     )
-    _log("admin.target_group.delete", group, user, {"slug": [group.slug, None]})
+    log_change("admin.target_group.delete", group.name_sv, user, {"slug": [group.slug, None]})
     db.session.delete(group)
     db.session.flush()
 
