@@ -5,7 +5,6 @@ another language than the email's is marked with it (lang, and dir for right-to-
 the email's own language is not. Inside a sentence the title is escaped once, as before."""
 
 import re
-from html import unescape
 
 import icalendar
 import pytest
@@ -20,6 +19,7 @@ from eventreg.services import translations as translation_service
 from eventreg.services.registrations import cancel_registration
 from eventreg.templating import event_title, text_attrs
 from tests.factories import make_event, make_organisation, make_registration, make_theme
+from tests.test_answers_in_emails import read, rendered
 
 SWEDISH = "Hälsoträff för nyanlända"
 ENGLISH = "Health meeting"
@@ -66,17 +66,7 @@ def email_of(event, kind: str, locale: str) -> OutboxEmail:
     if kind == "reminder_first":
         notifications.queue_registration_email(registration, kind)
         db.session.commit()
-    email = db.session.scalar(
-        select(OutboxEmail).where(
-            OutboxEmail.registration_id == registration.id, OutboxEmail.kind == kind
-        )
-    )
-    return notifications.render(email)
-
-
-def read(body: str) -> str:
-    """A part as a reader sees it: tags dropped, entities decoded, blanks collapsed."""
-    return " ".join(unescape(re.sub(r"<[^>]+>", " ", body)).split())
+    return rendered(registration, kind)
 
 
 def event_link(html: str) -> str:

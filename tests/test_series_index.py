@@ -12,23 +12,14 @@ from icalendar import Calendar
 from markupsafe import escape
 
 from eventreg.extensions import db
-from eventreg.feeds.views import CACHE_EXTENSION
 from eventreg.models import utcnow
 from eventreg.templating import DATE_FORMAT
 from tests.factories import make_event, make_organisation, make_series
 from tests.test_page_cache import counting_queries
+from tests.test_series import _empty_feed_cache, soon  # noqa: F401 - an autouse fixture
 
 SCRIPT = "<script>alert(1)</script>"
 ATTRIBUTE = '" onmouseover="alert(1)'
-
-
-@pytest.fixture(autouse=True)
-def _empty_feed_cache(app):
-    app.extensions[CACHE_EXTENSION].clear()
-
-
-def soon(days: float) -> datetime:
-    return utcnow().replace(microsecond=0, second=0) + timedelta(days=days)
 
 
 def series_url(series) -> str:
