@@ -251,9 +251,11 @@ def load_config(app, overrides: dict | None) -> None:
 
 
 def database_engine_options(config) -> dict:
-    """SQLALCHEMY_ENGINE_OPTIONS with PostgreSQL's connect and statement timeouts added
-    (DATABASE_CONNECT_TIMEOUT, DATABASE_STATEMENT_TIMEOUT_MS); a `connect_timeout` or
-    `statement_timeout` already given in its connect_args is kept."""
+    """SQLALCHEMY_ENGINE_OPTIONS with PostgreSQL's connect, statement and lock timeouts
+    added (DATABASE_CONNECT_TIMEOUT, DATABASE_STATEMENT_TIMEOUT_MS,
+    REGISTRATION_LOCK_TIMEOUT_MS); a `connect_timeout`, `statement_timeout` or
+    `lock_timeout` already given in its connect_args is kept. `pool_pre_ping` is left out:
+    the database module checks PostgreSQL connections before use more cheaply."""
     options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"])  # a copy: Defaults' dict is shared
     if make_url(config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() != "postgresql":
         return options
@@ -262,8 +264,16 @@ def database_engine_options(config) -> dict:
     server_options = connect_args.get("options") or ""
     if "statement_timeout" not in server_options:
         statement = f"-c statement_timeout={int(config['DATABASE_STATEMENT_TIMEOUT_MS'])}"
-        connect_args["options"] = f"{server_options} {statement}".strip()
+        server_options = f"{server_options} {statement}".strip()
+    if "lock_timeout" not in server_options:
+        # No lock is waited for longer than a sign-up waits for its event (which then needs
+        # no SET of its own, see database.set_lock_timeout).
+        lock = f"-c lock_timeout={int(config['REGISTRATION_LOCK_TIMEOUT_MS'])}"
+        server_options = f"{server_options} {lock}".strip()
+    connect_args["options"] = server_options
     options["connect_args"] = connect_args
+    # Connections are checked before use without a round trip, see database._check_before_use.
+    options.pop("pool_pre_ping", None)
     return options
 
 

@@ -1,12 +1,20 @@
 """Database connection settings that the engine options cannot express, and the helpers
 that tell a busy or unreachable database apart from a fault in the code."""
 
+import re
+import select
 from functools import partial
 
 from flask import Flask, current_app
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -44,6 +52,44 @@ def _restore_busy_timeout(dbapi_connection, connection_record, *, busy_timeout_m
         dbapi_connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
 
 
+# The lock_timeout a PostgreSQL connection was opened with, in its connection record's info.
+LOCK_TIMEOUT_KEY = "eventreg_lock_timeout_ms"
+
+
+def connect_lock_timeout_ms(engine_options: dict) -> int | None:
+    """The lock_timeout PostgreSQL connections are opened with (`-c lock_timeout=N` in the
+    connect options, as config.database_engine_options sets it), if they name one in ms."""
+    server_options = (engine_options.get("connect_args") or {}).get("options") or ""
+    found = re.search(r"(?:^|\s)-c\s*lock_timeout=(\d+)(?:\s|$)", server_options)
+    return int(found[1]) if found else None
+
+
+def _note_lock_timeout(dbapi_connection, connection_record, *, milliseconds: int) -> None:
+    connection_record.info[LOCK_TIMEOUT_KEY] = milliseconds
+
+
+def _check_before_use(dbapi_connection, connection_record, connection_proxy, *, dialect) -> None:
+    """Pool checkout on PostgreSQL, in place of `pool_pre_ping`'s round trip on every
+    checkout: a connection the server has closed (a restart, a terminated backend, a proxy
+    or relay gone) has something to read on its socket, the server's last message or the end
+    of the stream, so only a connection with a readable socket is pinged. A failed ping
+    makes the pool open a new connection (DisconnectionError); a live one has read whatever
+    harmless message was waiting. A network that drops packets without closing anything is
+    caught by neither check; the connect and statement timeouts bound that case."""
+    try:
+        readable = dbapi_connection.closed or bool(
+            select.select([dbapi_connection.fileno()], [], [], 0)[0]
+        )
+    except (OSError, ValueError, dialect.loaded_dbapi.Error):
+        readable = True
+    if not readable:
+        return
+    try:
+        dialect.do_ping(dbapi_connection)
+    except dialect.loaded_dbapi.Error as error:
+        raise DisconnectionError(f"the connection was closed: {error}") from error
+
+
 def init_app(app: Flask) -> None:
     """Hook the SQLite settings onto the app's engine (PostgreSQL gets its timeouts from the
     engine options, see config.database_engine_options)."""
@@ -51,6 +97,14 @@ def init_app(app: Flask) -> None:
 
     with app.app_context():
         engine: Engine = db.engine
+    if engine.dialect.name == "postgresql":
+        # config.database_engine_options opens every connection with lock_timeout at
+        # REGISTRATION_LOCK_TIMEOUT_MS, unless the connect options set one of their own.
+        milliseconds = connect_lock_timeout_ms(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        if milliseconds is not None:
+            event.listen(engine, "connect", partial(_note_lock_timeout, milliseconds=milliseconds))
+        # config.database_engine_options leaves out pool_pre_ping on PostgreSQL for this.
+        event.listen(engine, "checkout", partial(_check_before_use, dialect=engine.dialect))
     if engine.dialect.name == "sqlite":
         # SQLITE_BUSY_TIMEOUT_MS: how long a SQLite writer waits for another to finish before
         # giving up. Registrations are serialised per database on SQLite, so a burst of
@@ -81,7 +135,10 @@ def set_lock_timeout(session, milliseconds: int) -> None:
     connection = session.connection()
     dialect = connection.dialect.name
     if dialect == "postgresql":
-        connection.exec_driver_sql(f"SET LOCAL lock_timeout = {milliseconds}")
+        # A connection opened with this wait as its own (see _note_lock_timeout) needs no
+        # statement: one round trip less for every sign-up.
+        if connection.info.get(LOCK_TIMEOUT_KEY) != milliseconds:
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {milliseconds}")
     elif dialect == "sqlite":
         connection.exec_driver_sql(f"PRAGMA busy_timeout = {milliseconds}")
 

@@ -93,9 +93,11 @@ def run_migrations_online():
 
     with connectable.connect() as connection:
         if connection.dialect.name == "postgresql":
-            # The app's statement timeout (DATABASE_STATEMENT_TIMEOUT_MS) is for requests; a
-            # migration may rightly take longer, e.g. to build an index on a large table.
+            # The app's statement and lock timeouts (DATABASE_STATEMENT_TIMEOUT_MS,
+            # REGISTRATION_LOCK_TIMEOUT_MS) are for requests; a migration may rightly take
+            # longer, e.g. to build an index on a large table, or wait for a table's lock.
             connection.exec_driver_sql("SET statement_timeout = 0")
+            connection.exec_driver_sql("SET lock_timeout = 0")
             connection.commit()
         context.configure(
             connection=connection,
@@ -105,6 +107,13 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+
+        if connection.dialect.name == "postgresql":
+            # The connection goes back to the app's pool (when the app runs the migrations
+            # itself, as the tests do): with the timeouts it was opened with.
+            connection.exec_driver_sql("RESET statement_timeout")
+            connection.exec_driver_sql("RESET lock_timeout")
+            connection.commit()
 
 
 if context.is_offline_mode():
