@@ -127,21 +127,21 @@ def test_a_registration_gives_a_new_seats_token_and_keeps_the_data_token():
 def test_statements_marked_seats_only_set_the_seat_count_alone():
     """SEATS_ONLY moves the seats token only: a statement so marked that set any other
     column would hide that change from every cached page and feed. Every such statement a
-    sign-up, a cancellation with a promotion and the organiser's seat calls run is checked."""
-    from sqlalchemy.orm import Session
-
+    sign-up, a cancellation with a promotion and the organiser's seat calls run is checked,
+    through the session or on its connection (data_version.execute_seat_change)."""
     from eventreg.models.data_version import SEATS_ONLY
     from eventreg.services import registrations
 
     marked = []
 
-    def collect(state):
-        if state.execution_options.get(SEATS_ONLY):
-            marked.append(str(state.statement.compile(dialect=db.engine.dialect)))
+    def collect(conn, clauseelement, multiparams, params, execution_options):
+        options = {**clauseelement.get_execution_options(), **execution_options}
+        if options.get(SEATS_ONLY):
+            marked.append(str(clauseelement.compile(dialect=db.engine.dialect)))
 
     event = make_event(capacity=1)
     db.session.commit()
-    sa_event.listen(Session, "do_orm_execute", collect)
+    sa_event.listen(db.engine, "before_execute", collect)
     try:
         seated = make_registration(event)
         make_registration(event)  # waiting
@@ -152,12 +152,33 @@ def test_statements_marked_seats_only_set_the_seat_count_alone():
         registrations.take_seat(event.id)
         db.session.commit()
     finally:
-        sa_event.remove(Session, "do_orm_execute", collect)
+        sa_event.remove(db.engine, "before_execute", collect)
     assert len(marked) >= 4
+    assert any("RETURNING" in sql for sql in marked)  # the sign-up's, on its connection
     for sql in marked:
-        set_clause = re.search(r"\bSET (.*?) WHERE\b", sql, re.S)[1]
-        assert set_clause.startswith("seats_taken="), sql
-        assert set_clause.count("=") == 1, sql
+        # On PostgreSQL the sign-up's moves the seats token in the same statement (a CTE).
+        set_clauses = re.findall(r"\bUPDATE (\w+) SET (.*?) WHERE\b", sql, re.S)
+        assert set_clauses[0][0] == "event", sql
+        for table, set_clause in set_clauses:
+            column = "seats_taken=" if table == "event" else "seats_token="
+            assert table in ("event", "data_version"), sql
+            assert set_clause.startswith(column), sql
+            assert set_clause.count("=") == 1, sql
+
+
+def test_a_seat_change_must_be_marked_as_one(app):
+    """execute_seat_change marks the session as a seat change: a statement not marked
+    SEATS_ONLY (whose SET the test above would not check) is refused."""
+    from eventreg.models.data_version import execute_seat_change
+
+    event = make_event(capacity=3)
+    db.session.commit()
+    unmarked = update(Event.__table__).where(Event.__table__.c.id == event.id).values(
+        seats_taken=Event.__table__.c.seats_taken + 1
+    )
+    with pytest.raises(ValueError, match="SEATS_ONLY"):
+        execute_seat_change(db.session, unmarked, {})
+    db.session.rollback()
 
 
 def test_a_change_with_the_seats_gives_new_tokens_for_both():
@@ -559,6 +580,19 @@ def test_bump_creates_a_missing_row(app):
     bump(db.session)
     db.session.commit()
     assert version_token()
+
+
+def test_a_seat_taken_creates_a_missing_row(app):
+    """A seat moves the seats token (in the seat's own statement on PostgreSQL, else at the
+    commit); without a row to move it in, the commit creates one, as bump does."""
+    event = make_event(capacity=3)
+    db.session.commit()
+    db.session.execute(DataVersion.__table__.delete())
+    db.session.commit()
+    make_registration(event)
+    db.session.commit()
+    assert version_token()
+    assert seats_token()
 
 
 def test_a_redis_that_is_down_is_a_cache_miss_not_an_error(app):

@@ -22,7 +22,7 @@ from ..models.questions import RegistrationQuestion, answered_questions
 from ..templating import answer_text, event_organisers, event_title, event_when
 from .links import base_url, check_in_url, registration_links
 from .messages import format_recipient, qr_content_id, qr_pixel_size
-from .outbox import enqueue
+from .outbox import enqueue, registration_email_row
 
 
 @dataclass(frozen=True)
@@ -148,6 +148,22 @@ def queue_registration_email(registration: Registration, kind: str, **params) ->
     return _queue(registration, kind, KINDS[kind].ics_method, params)
 
 
+def new_registration_email_row(
+    registration_id: int, email: str, locale: str, kind: str, **params
+) -> dict:
+    """What `queue_registration_email` queues, as an outbox_email row, for a registration
+    a sign-up inserts as a row (its id, address and language): the sign-up writes it with
+    its other rows (outbox.registration_email_row)."""
+    return registration_email_row(
+        kind,
+        registration_id=registration_id,
+        recipient=_recipient(email),
+        locale=locale,
+        params=params,
+        ics_method=KINDS[kind].ics_method,
+    )
+
+
 def queue_event_changed(registration: Registration, changes: dict | None = None) -> OutboxEmail:
     """What changed, from what to what (`changes`: {field: [old, new]} as the audit log
     has them, said in words when rendered); with an updated calendar file (higher SEQUENCE)
@@ -168,12 +184,16 @@ def _queue(
     return enqueue(
         kind,
         registration=registration,
-        # The address alone: the name was typed by whoever filled in the form.
-        recipient=format_recipient("", registration.email or ""),
+        recipient=_recipient(registration.email),
         locale=registration.locale,
         params=params,
         ics_method=ics_method,
     )
+
+
+def _recipient(email: str | None) -> str:
+    # The address alone: the name was typed by whoever filled in the form.
+    return format_recipient("", email or "")
 
 
 def own_answers(registration: Registration) -> list[tuple[RegistrationQuestion, str | None]]:

@@ -14,6 +14,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import OutboxEmail, Registration
+from ..models.types import with_defaults
 from .messages import new_message_id
 
 
@@ -39,12 +40,7 @@ def enqueue(
     alert's email to its subscription, so unsubscribing purges it."""
     email = OutboxEmail(
         registration=registration,
-        kind=kind,
-        message_id=new_message_id(current_app.config["MAIL_DEFAULT_SENDER"]),
-        recipient=recipient,
-        locale=locale,
-        params=params or None,
-        ics_method=ics_method,
+        **_columns(kind, recipient, locale, params, ics_method),
         subject=subject,
         body_text=text,
         body_html=html,
@@ -54,3 +50,35 @@ def enqueue(
     db.session.add(email)
     db.session.flush()
     return email
+
+
+def registration_email_row(
+    kind: str,
+    *,
+    registration_id: int,
+    recipient: str,
+    locale: str | None,
+    params: dict | None,
+    ics_method: str | None,
+) -> dict:
+    """What `enqueue` stores for an email about a registration, as the values of an
+    outbox_email row, for a registration that is inserted as a row rather than added as an
+    object (a sign-up: see services.registrations.register, which writes it with its other
+    rows). The sender renders it like any other: every column is given, with the table's
+    defaults (pending, due now) where the email sets nothing."""
+    return with_defaults(
+        OutboxEmail.__table__,
+        {"registration_id": registration_id,
+         **_columns(kind, recipient, locale, params, ics_method)},  # fmt: skip
+    )
+
+
+def _columns(kind, recipient, locale, params, ics_method) -> dict:
+    return {
+        "kind": kind,
+        "message_id": new_message_id(current_app.config["MAIL_DEFAULT_SENDER"]),
+        "recipient": recipient,
+        "locale": locale,
+        "params": params or None,
+        "ics_method": ics_method,
+    }

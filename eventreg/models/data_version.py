@@ -15,8 +15,9 @@ and hold it to the end, serialising every change on every event behind one row, 
 needs its DDL twice, for SQLite and PostgreSQL.) Statements run on a bare connection
 (`engine.begin()`, `session.connection().execute`) bypass these events and are not seen:
 nothing in the app changes public data that way (the audit log writes its own, untracked
-rows so). A migration that changes public data changes the code fingerprint the caches are
-keyed by as well (see pagecache.py).
+rows so, and a sign-up its registration, email and log rows; its seat goes through
+`execute_seat_change`, which marks the session itself). A migration that changes public
+data changes the code fingerprint the caches are keyed by as well (see pagecache.py).
 
 A random token rather than a counter: a counter set back (a table emptied, a backup restored)
 would meet copies cached under its old numbers for other data.
@@ -35,10 +36,11 @@ import secrets
 import threading
 import weakref
 from datetime import datetime
+from functools import cache
 from typing import NamedTuple
 
 from flask import has_request_context, request
-from sqlalchemy import String, event, select
+from sqlalchemy import String, bindparam, event, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -357,8 +359,14 @@ def bump(session: Session, *, names_changed: bool = True) -> None:
 
 
 def bump_seats(session: Session) -> None:
-    """A new seats token only: a seat was taken or given back, nothing else changed. A
-    missing row is created with new tokens (as bump does)."""
+    """A new seats token only: a seat was taken or given back, nothing else changed. One
+    prepared UPDATE on the session's connection (every sign-up that takes a seat runs it);
+    a missing row is created with new tokens, as bump does."""
+    updated = session.connection().execute(
+        _NEW_SEATS_TOKEN, {"seats_token": secrets.token_hex(16)}
+    )
+    if updated.rowcount:
+        return
     now = utcnow()
     stmt = _insert(session)(DataVersion).values(
         id=ROW_ID, token=secrets.token_hex(16), seats_token=secrets.token_hex(16),
@@ -369,6 +377,62 @@ def bump_seats(session: Session) -> None:
             index_elements=["id"], set_={"seats_token": stmt.excluded.seats_token}
         )
     )
+
+
+_NEW_SEATS_TOKEN = (
+    update(DataVersion.__table__)
+    .where(DataVersion.__table__.c.id == ROW_ID)
+    .values(seats_token=bindparam("seats_token"))
+)
+
+
+def execute_seat_change(session: Session, statement, params: dict):
+    """Run a statement that takes or gives back a seat, and nothing else (as SEATS_ONLY
+    marks one), on the session's connection: a sign-up's seat UPDATE without the ORM's
+    handling of statements, which costs as much as the statement itself. Returns what it
+    returns (RETURNING: its first row's first value), None when it changed no row.
+
+    The statement must carry SEATS_ONLY all the same (what it sets is checked by its mark,
+    tests/test_page_cache.py). `_note_statement_changes` does not see it, so the seats token
+    is moved here: on PostgreSQL in the same statement (the version's UPDATE as a CTE of it,
+    one round trip less than at the commit; the row is then held from here to the commit,
+    which after a sign-up's seat is only the INSERTs of its own new rows), elsewhere, or
+    without a version row, at the commit as for any SEATS_ONLY statement."""
+    if not statement.get_execution_options().get(SEATS_ONLY):
+        raise ValueError("a seat change must be marked SEATS_ONLY")
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        session.info[_SEATS_CHANGED] = True
+        return connection.execute(statement, params).scalar()
+    token = {_NEW_SEATS_BIND: secrets.token_hex(16)}
+    row = connection.execute(_with_seats_bump(statement), params | token).first()
+    if row is None:
+        return None  # no seat changed: nothing to version
+    if not row.seats_bumped:
+        session.info[_SEATS_CHANGED] = True  # no version row: created at the commit
+    return row[0]
+
+
+_NEW_SEATS_BIND = "eventreg_new_seats"
+
+
+@cache
+def _with_seats_bump(statement):
+    """`statement` (an UPDATE … RETURNING) that also gives the version row a new seats
+    token when it changed a row: `WITH change AS (…), bump AS (UPDATE data_version …)`,
+    selecting what the statement returns and whether the row was there to update."""
+    change = statement.cte("seat_change")
+    version = DataVersion.__table__
+    bumped = (
+        update(version)
+        .where(version.c.id == ROW_ID, exists().select_from(change))
+        .values(seats_token=bindparam(_NEW_SEATS_BIND))
+        .returning(version.c.id)
+        .cte("seats_bump")
+    )
+    return select(
+        *change.c, select(func.count()).select_from(bumped).scalar_subquery().label("seats_bumped")
+    ).execution_options(**statement.get_execution_options())
 
 
 def _insert(session: Session):

@@ -12,13 +12,15 @@ from sqlalchemy import (
     String,
     Text,
     case,
+    func,
     insert,
     literal,
     select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from ..extensions import db
+from .events import Event
 from .registrations import Registration
 
 QUESTION_KINDS = ("text", "choice", "yes_no")
@@ -90,6 +92,17 @@ class RegistrationAnswer(db.Model):
 
     def __repr__(self) -> str:
         return f"<RegistrationAnswer {self.registration_id}/{self.question_id}>"
+
+
+# How many questions an event has: deferred, so read only where asked for (`undefer`). The
+# sign-up form loads it with its event and asks for the questions only when there are some.
+Event.question_count = column_property(
+    select(func.count(RegistrationQuestion.id))
+    .where(RegistrationQuestion.event_id == Event.id)
+    .correlate_except(RegistrationQuestion)
+    .scalar_subquery(),
+    deferred=True,
+)
 
 
 def insert_answers(registration_id: int, event_id: int, answers: dict[int, str]) -> Insert:

@@ -51,6 +51,22 @@ def max_length(attribute) -> int:
     return column.info.get("max_length") or column.type.length
 
 
+def with_defaults(table, row: dict) -> dict:
+    """`row` with the Python-side defaults (`default=`) of `table`'s columns it leaves out
+    filled in, as an INSERT through SQLAlchemy would: for a statement that does not fill
+    them itself (one with an INSERT in a WITH clause does not)."""
+    filled = dict(row)
+    for column in table.columns:
+        default = column.default
+        if column.key in filled or default is None:
+            continue
+        if default.is_scalar:
+            filled[column.key] = default.arg
+        elif default.is_callable:
+            filled[column.key] = default.arg(None)  # SQLAlchemy's wrapper takes a context
+    return filled
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -95,7 +95,7 @@ def register(public_id: str):
     if state != RegistrationState.OPEN:
         return _closed(event, state, 200 if request.method == "GET" else 409)
     # The event's own questions, read before the sign-up takes the event's lock.
-    form = with_questions(RegistrationForm, questions.questions_of(event))()
+    form = with_questions(RegistrationForm, questions.form_questions(event))()
     if form.validate_on_submit():
         try:
             registrations.register(event, form.attendee_details(), locale=current_language())

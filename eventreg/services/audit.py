@@ -525,10 +525,28 @@ def _log_registration_changes(session: Session, flush_context) -> None:
         titles |= dict(
             connection.execute(select(Event.id, Event.title).where(Event.id.in_(missing))).all()
         )
+    _insert_entries(connection, entries, titles)
+
+
+def new_registration_entry(
+    *, event_id: int, event_title: str, registration_id: int, status: str
+) -> dict[str, Any]:
+    """The audit_entry row `_log_registration_changes` writes for a new registration, for
+    one a sign-up inserts as a row (services.registrations.register), which no flush sees:
+    the sign-up writes it with its other rows."""
+    entry = {"action": _transition(None, status), "event_id": event_id,
+             "registration_id": registration_id, "changes": {"status": [None, status]}}  # fmt: skip
+    return _entry_rows([entry], {event_id: event_title})[0]
+
+
+def _insert_entries(connection, entries: list[dict[str, Any]], titles: dict[int, str]) -> None:
+    connection.execute(insert(AuditEntry.__table__), _entry_rows(entries, titles))
+
+
+def _entry_rows(entries: list[dict[str, Any]], titles: dict[int, str]) -> list[dict[str, Any]]:
+    """Registration entries as rows: by whoever is acting, labelled with their event's
+    title."""
     user_id = _acting_user_id()
     now = utcnow()
-    connection.execute(
-        insert(AuditEntry.__table__),
-        [{**e, "user_id": user_id, "created_at": now,
-          "label": (titles.get(e["event_id"]) or "")[:300]} for e in entries],  # fmt: skip
-    )
+    return [{**e, "user_id": user_id, "created_at": now,
+             "label": (titles.get(e["event_id"]) or "")[:300]} for e in entries]  # fmt: skip

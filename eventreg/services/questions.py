@@ -79,6 +79,12 @@ def questions_of(event: Event | int) -> list[RegistrationQuestion]:
     )
 
 
+def form_questions(event: Event) -> list[RegistrationQuestion]:
+    """`questions_of` for the sign-up form: an event loaded with its `question_count`
+    (registrations.signup_event) that has none needs no query."""
+    return questions_of(event) if event.question_count else []
+
+
 def question_of_event(event: Event, question_id: int) -> RegistrationQuestion | None:
     """A question of this event (another event's id, guessed, gives None)."""
     question = db.session.get(RegistrationQuestion, question_id)

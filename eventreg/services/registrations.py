@@ -21,14 +21,15 @@ from types import SimpleNamespace
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, bindparam, delete, func, inspect, or_, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Select, bindparam, delete, func, insert, inspect, or_, select, update
+from sqlalchemy.orm import joinedload, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..database import set_lock_timeout
 from ..extensions import db
-from ..mail.notifications import queue_registration_email
+from ..mail.notifications import new_registration_email_row, queue_registration_email
 from ..models import (
+    AuditEntry,
     Event,
     OutboxEmail,
     OutboxStatus,
@@ -38,7 +39,7 @@ from ..models import (
     RegistrationStatus,
     utcnow,
 )
-from ..models.data_version import NOT_A_CHANGE, SEATS_ONLY
+from ..models.data_version import NOT_A_CHANGE, SEATS_ONLY, execute_seat_change
 from ..models.questions import insert_answers
 from ..models.registrations import ACTIVE_STATUSES, new_nonce
 from ..models.statuses import PUBLIC_EVENT_STATUSES
@@ -47,6 +48,7 @@ from ..text import contains_line_break
 from ..tokens import FEED_SALT, MANAGE_SALT, read_token
 from ..tokens import feed_token as feed_token  # the service's public names for views, tests
 from ..tokens import manage_token as manage_token
+from . import audit
 from .catalogue import searchable
 from .errors import RuleError
 
@@ -126,8 +128,13 @@ class SignUp:
     manage link has been sent to the address again). Never shown to the visitor: the answer
     to a sign-up is the same either way."""
 
-    registration: Registration
+    registration_id: int
     is_new: bool
+
+    @property
+    def registration(self) -> Registration:
+        """The registration, loaded when asked for: a visitor's sign-up never is."""
+        return db.session.get(Registration, self.registration_id)
 
 
 def _check_header_safe(**values: str | None) -> None:
@@ -202,13 +209,20 @@ def _lock_and_read_event(event: Event) -> None:
     lock returns the event's own columns as they are under it (RETURNING, on both
     databases), one round trip less for every sign-up while the others wait."""
     set_lock_timeout(db.session, current_app.config["REGISTRATION_LOCK_TIMEOUT_MS"])
-    db.session.execute(_signup_statements().lock_and_read, {"event_id": event.id}).all()
+    # On the connection, without the ORM's handling of an UPDATE (as costly as the rest):
+    # the columns are put on `event` here, as loaded values.
+    statements = _signup_statements()
+    row = db.session.connection().execute(statements.lock_and_read, {"event_id": event.id}).one()
+    for key, value in zip(statements.event_keys, row, strict=True):
+        set_committed_value(event, key, value)
 
 
 def _take_seat_returning(event: Event) -> bool:
     """`_take_seat` that also leaves the event's new seat count on `event` (from the same
     statement's RETURNING, not a second read)."""
-    seats_taken = db.session.scalar(_signup_statements().take_seat, {"event_id": event.id})
+    seats_taken = execute_seat_change(
+        db.session, _signup_statements().take_seat, {"event_id": event.id}
+    )
     if seats_taken is None:
         return False
     set_committed_value(event, "seats_taken", seats_taken)
@@ -219,14 +233,15 @@ def signup_event(public_id: str) -> Event | None:
     """A published or cancelled event by its public id, for the sign-up pages: its own
     columns, its organisation and co-organisers (the pages name them) in one query. Not
     catalogue.get_public_event, which also loads its themes, target groups, languages and
-    speakers: four more queries on every sign-up that nothing on these pages shows."""
+    speakers: four more queries on every sign-up that nothing on these pages shows. With
+    its `question_count`, so that an event without questions costs no query for them."""
     if not searchable(public_id):
         return None
-    return db.session.execute(
-        select(Event)
-        .options(joinedload(Event.organisation), joinedload(Event.co_organisers))
-        .where(Event.public_id == public_id, Event.status.in_(PUBLIC_EVENT_STATUSES))
-    ).unique().scalar_one_or_none()
+    return (
+        db.session.execute(_signup_statements().signup_event, {"public_id": public_id})
+        .unique()
+        .scalar_one_or_none()
+    )
 
 
 def active_registration_for(event: Event, email: str) -> Registration | None:
@@ -282,44 +297,90 @@ def register(
     if existing_id is not None:
         existing = db.session.get(Registration, existing_id)
         _queue_visitor_email(existing, "manage_link", now, limited=limit_emails, sent=sent)
-        return SignUp(existing, is_new=False)
+        return SignUp(existing_id, is_new=False)
 
     # A full event is not asked again: the UPDATE would change nothing, yet count as a change
     # of the seats (cached pages built anew after each waiting-list sign-up).
     has_seat = not full and _take_seat_returning(event)
-    registration = Registration(
-        event=event,
-        status=RegistrationStatus.CONFIRMED if has_seat else RegistrationStatus.WAITING,
-        name=details.name.strip(),
-        email=details.email.strip(),
-        email_normalised=normalise_email(details.email),
-        organisation=details.organisation.strip(),
-        sector=details.sector,
-        municipality=details.municipality,
-        dietary_needs=details.dietary_needs.strip(),
-        accessibility_needs=details.accessibility_needs.strip(),
-        interpretation_language=details.interpretation_language or None,
-        message=details.message.strip(),
-        calendar_alarm_minutes=details.calendar_alarm_minutes,
-        consent_at=now,
-        locale=locale,
-        created_at=now,
-        updated_at=now,
-        confirmed_at=now if has_seat else None,
-    )
-    db.session.add(registration)
-    kind = "confirmation" if has_seat else "waiting"
-    # Nobody else adds to the waiting list while the lock is held: the new place is the last.
-    position = None if has_seat else (waiting or 0) + 1
-    # One flush for the registration and its email (the outbox row refers to it).
-    _queue_visitor_email(
-        registration, kind, now, limited=limit_emails, sent=sent, position=position
-    )
-    db.session.flush()
+    status = RegistrationStatus.CONFIRMED if has_seat else RegistrationStatus.WAITING
+    email = details.email.strip()
+    # The registration, its email and its log entry as rows on the transaction's connection:
+    # through the ORM's unit of work the three INSERTs cost a third of a sign-up, paid while
+    # the others wait for the lock. Nothing else in the session refers to the new row.
+    connection = db.session.connection()
+    registration_id = _insert_registration(connection, event, details, status, locale, now)
+    email_row = None
+    if not (limit_emails and _over_visitor_limit(sent)):
+        if has_seat:
+            email_row = new_registration_email_row(registration_id, email, locale, "confirmation")
+        else:
+            # Nobody else adds to the waiting list while the lock is held: the new place is
+            # the last. The place when it was taken is what the email says, however late.
+            position = (waiting or 0) + 1
+            email_row = new_registration_email_row(
+                registration_id, email, locale, "waiting", position=position
+            )
+    entry_row = audit.new_registration_entry(
+        event_id=event.id, event_title=event.title,
+        registration_id=registration_id, status=status,
+    )  # fmt: skip
+    _insert_email_and_entry(connection, email_row, entry_row)
     if details.answers:
         # Still under the lock, so a question removed meanwhile is left out (not an error).
-        db.session.execute(insert_answers(registration.id, event.id, details.answers))
-    return SignUp(registration, is_new=True)
+        db.session.execute(insert_answers(registration_id, event.id, details.answers))
+    return SignUp(registration_id, is_new=True)
+
+
+def _insert_registration(
+    connection, event: Event, details: AttendeeDetails, status: str, locale: str, now: datetime
+) -> int:
+    """The new registration's row (its secrets and check-in code are the columns' defaults);
+    returns its id."""
+    email = details.email.strip()
+    confirmed = status == RegistrationStatus.CONFIRMED
+    return connection.execute(
+        _signup_statements().insert_registration,
+        {
+            "event_id": event.id,
+            "status": status,
+            "name": details.name.strip(),
+            "email": email,
+            "email_normalised": normalise_email(email),
+            "organisation": details.organisation.strip(),
+            "sector": details.sector,
+            "municipality": details.municipality,
+            "dietary_needs": details.dietary_needs.strip(),
+            "accessibility_needs": details.accessibility_needs.strip(),
+            "interpretation_language": details.interpretation_language or None,
+            "message": details.message.strip(),
+            "calendar_alarm_minutes": details.calendar_alarm_minutes,
+            "consent_at": now,
+            "locale": locale,
+            "created_at": now,
+            "updated_at": now,
+            "confirmed_at": now if confirmed else None,
+        },
+    ).scalar_one()
+
+
+def _insert_email_and_entry(connection, email_row: dict | None, entry_row: dict) -> None:
+    """The sign-up's email (None when the address has had its share) and its audit entry;
+    on PostgreSQL in one statement (the entry's INSERT as a CTE of the email's), one round
+    trip less while the others wait for the lock."""
+    statements = _signup_statements()
+    if email_row is None:
+        connection.execute(statements.insert_entry, entry_row)
+    elif connection.dialect.name == "postgresql":
+        entry = {f"{ENTRY_PARAMETER}{key}": value for key, value in entry_row.items()}
+        connection.execute(statements.insert_email_and_entry, email_row | entry)
+    else:
+        connection.execute(statements.insert_email, email_row)
+        connection.execute(statements.insert_entry, entry_row)
+
+
+# The bound parameters of the entry's INSERT when it is a CTE of the email's: named apart
+# from the email's columns (both tables have created_at and registration_id).
+ENTRY_PARAMETER = "entry_"
 
 
 def _address_and_waiting_list(
@@ -335,10 +396,11 @@ def _address_and_waiting_list(
         "email_normalised": normalise_email(email),
         "since": now - VISITOR_EMAIL_WINDOW,
     }
+    connection = db.session.connection()  # a plain read: nothing for the ORM to do
     if not full:
-        existing_id, sent = db.session.execute(statements.address, params).one()
+        existing_id, sent = connection.execute(statements.address, params).one()
         return existing_id, sent, None
-    existing_id, sent, waiting = db.session.execute(statements.address_and_waiting, params).one()
+    existing_id, sent, waiting = connection.execute(statements.address_and_waiting, params).one()
     return existing_id, sent, waiting
 
 
@@ -361,27 +423,59 @@ def _signup_statements() -> SimpleNamespace:
     waiting = select(func.count(Registration.id)).where(
         Registration.event_id == event_id, Registration.status == RegistrationStatus.WAITING
     )
+    # The event's own columns (not session_count, a subquery) by their attribute names.
+    event_columns = [
+        (attribute.key, attribute.columns[0])
+        for attribute in inspect(Event).column_attrs
+        if getattr(attribute.columns[0], "table", None) is Event.__table__
+    ]
+    event_table = Event.__table__
     lock_and_read = (
-        update(Event)
-        .where(Event.id == event_id)
-        .values(seats_taken=Event.seats_taken)
-        .returning(Event)
-        .execution_options(
-            synchronize_session=False, populate_existing=True, **{NOT_A_CHANGE: True}
-        )
+        update(event_table)
+        .where(event_table.c.id == event_id)
+        .values(seats_taken=event_table.c.seats_taken)
+        .returning(*[column for _key, column in event_columns])
+        .execution_options(**{NOT_A_CHANGE: True})  # as _lock_event's; run on the connection
     )
     take_seat = (
-        update(Event)
+        update(event_table)
         .where(
-            Event.id == event_id,
-            or_(Event.capacity.is_(None), Event.seats_taken < Event.capacity),
+            event_table.c.id == event_id,
+            or_(event_table.c.capacity.is_(None),
+                event_table.c.seats_taken < event_table.c.capacity),
+        )  # fmt: skip
+        .values(seats_taken=event_table.c.seats_taken + 1)
+        .returning(event_table.c.seats_taken)
+        .execution_options(**{SEATS_ONLY: True})
+    )
+    signup_event = (
+        select(Event)
+        .options(
+            joinedload(Event.organisation),
+            joinedload(Event.co_organisers),
+            undefer(Event.question_count),
         )
-        .values(seats_taken=Event.seats_taken + 1)
-        .returning(Event.seats_taken)
-        .execution_options(synchronize_session=False, **{SEATS_ONLY: True})
+        .where(
+            Event.public_id == bindparam("public_id"),
+            Event.status.in_(PUBLIC_EVENT_STATUSES),
+        )
     )
     return SimpleNamespace(
+        signup_event=signup_event,
+        event_keys=[key for key, _column in event_columns],
         lock_and_read=lock_and_read,
+        insert_registration=insert(Registration.__table__).returning(Registration.__table__.c.id),
+        insert_email=insert(OutboxEmail.__table__),
+        insert_entry=insert(AuditEntry.__table__),
+        insert_email_and_entry=insert(OutboxEmail.__table__).add_cte(
+            insert(AuditEntry.__table__)
+            .values({
+                column.key: bindparam(f"{ENTRY_PARAMETER}{column.key}", type_=column.type)
+                for column in AuditEntry.__table__.columns
+                if not column.primary_key
+            })  # fmt: skip
+            .cte("new_entry")
+        ),
         take_seat=take_seat,
         address=select(existing, sent.scalar_subquery()),
         address_and_waiting=select(existing, sent.scalar_subquery(), waiting.scalar_subquery()),
@@ -424,10 +518,9 @@ def _queue_visitor_email(
     events at the same moment may each pass the count: the limit stops floods, not one
     email more.) `sent` and, for "waiting", `position` are counted here unless the caller
     counted them already."""
-    limit = current_app.config["VISITOR_EMAILS_PER_ADDRESS_PER_HOUR"]
     if sent is None and limited:
         sent = _visitor_emails_sent(registration.email or "", now)
-    if limited and sent >= limit:
+    if limited and _over_visitor_limit(sent):
         return
     if kind == "waiting":
         # The place when it was taken: what the email says, however late it is sent.
@@ -436,6 +529,12 @@ def _queue_visitor_email(
         queue_registration_email(registration, kind, position=position)
     else:
         queue_registration_email(registration, kind)
+
+
+def _over_visitor_limit(sent: int) -> bool:
+    """Whether an address that visitors made us send `sent` emails to in the last hour has
+    had its share."""
+    return sent >= current_app.config["VISITOR_EMAILS_PER_ADDRESS_PER_HOUR"]
 
 
 def waiting_position(registration: Registration) -> int | None:
