@@ -180,6 +180,10 @@ def with_questions(form_class, questions, *, require: bool = True, earlier: dict
     own fields and before the consent: a text input, or radio buttons for a choice and for
     yes or no. The answers are checked in `validate`, not by the fields (a radio field would
     answer a forged value with its own untranslated message)."""
+    if not questions:
+        # The class itself (it asks none): a new subclass for every request would make
+        # WTForms gather and sort its fields anew each time.
+        return form_class
     earlier = dict(earlier or {})
     fields: dict = {
         "questions": tuple(questions), "require_answers": require, "earlier_answers": earlier,
