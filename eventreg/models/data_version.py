@@ -9,7 +9,10 @@ events watch every flush and every UPDATE/INSERT/DELETE statement run through a 
 any change to a table that is not listed in UNTRACKED_TABLES (a new table is tracked unless
 someone decides otherwise) marks the session; just before its commit the row is updated. The
 row is taken last in the transaction (after the final flush) and held only for the commit,
-so transactions do not wait on each other for long and cannot deadlock on it. (A database
+so transactions do not wait on each other for long and cannot deadlock on it. (One
+exception: a sign-up's seat on PostgreSQL moves the seats token in its own statement, see
+execute_seat_change; after it the sign-up only inserts its own new rows, taking no other
+lock, so the row is still the last lock taken and held a few statements longer.) (A database
 trigger would catch even raw SQL, but it would lock the row at a transaction's first write
 and hold it to the end, serialising every change on every event behind one row, and it
 needs its DDL twice, for SQLite and PostgreSQL.) Statements run on a bare connection
