@@ -305,7 +305,7 @@ def register(
     status = RegistrationStatus.CONFIRMED if has_seat else RegistrationStatus.WAITING
     email = details.email.strip()
     # The registration, its email and its log entry as rows on the transaction's connection:
-    # through the ORM's unit of work the three INSERTs cost a third of a sign-up, paid while
+    # through the ORM's unit of work the three INSERTs cost a fifth of a sign-up, paid while
     # the others wait for the lock. Nothing else in the session refers to the new row.
     connection = db.session.connection()
     registration_id = _insert_registration(connection, event, details, status, locale, now)
@@ -510,25 +510,18 @@ def _queue_visitor_email(
     *,
     limited: bool,
     sent: int | None = None,
-    position: int | None = None,
 ) -> None:
     """Queue an email a visitor's action triggers, unless the address has had its hourly
     share already. Over the limit the email is silently left out: the visitor's answer
     stays the same, so it tells nothing about the address. (Two sign-ups for different
     events at the same moment may each pass the count: the limit stops floods, not one
-    email more.) `sent` and, for "waiting", `position` are counted here unless the caller
-    counted them already."""
+    email more.) `sent` is counted here unless the caller counted it already. A new
+    registration's own email is written by `register` with its other rows."""
     if sent is None and limited:
         sent = _visitor_emails_sent(registration.email or "", now)
     if limited and _over_visitor_limit(sent):
         return
-    if kind == "waiting":
-        # The place when it was taken: what the email says, however late it is sent.
-        if position is None:
-            position = waiting_position(registration)
-        queue_registration_email(registration, kind, position=position)
-    else:
-        queue_registration_email(registration, kind)
+    queue_registration_email(registration, kind)
 
 
 def _over_visitor_limit(sent: int) -> bool:
